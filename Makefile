@@ -1,0 +1,39 @@
+# Two commands (see README): `make run` and `make test`.
+# Python 3.10 is required by Rasa 3.6; the .python-version file makes pyenv pick it.
+PYTHON ?= python3.10
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: run test lint bench nlu-data clean
+
+run: $(STAMP)
+	$(PY) -m bot.launcher
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) benchmarks/foundation.py
+
+nlu-data: $(STAMP)
+	$(PY) tools/nlu_generate.py
+
+$(STAMP): requirements.txt requirements-dev.txt requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Rasa 3.6 needs Python 3.10: install it or set PYTHON=/path/to/python3.10"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.0"
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c requirements.lock
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) models var

@@ -1,0 +1,108 @@
+"""What every action needs from a turn: the visitor's words and language, today's date in
+Đà Nẵng, the subject of the conversation, and a knowledge-base session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+from sqlalchemy.orm import Session
+
+from bot.language import detect_language
+from knowledge.db import new_session
+from knowledge.names import NameIndex, NameIndexCache, NameMatch
+
+CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_names = NameIndexCache(check_every=float(os.environ.get("KB_REFRESH_SECONDS", "1.0")))
+
+
+def today() -> date:
+    """Today in Đà Nẵng (UTC+7), whatever the server's clock zone. ``ASSISTANT_TODAY``
+    (YYYY-MM-DD) pins it for demos and reproducible tests."""
+    pinned = os.environ.get("ASSISTANT_TODAY")
+    if pinned:
+        return date.fromisoformat(pinned)
+    return datetime.now(CITY_TZ).date()
+
+
+@contextmanager
+def kb_session() -> Iterator[Session]:
+    with new_session() as session:
+        yield session
+
+
+def names(session: Session) -> NameIndex:
+    return _names.get(session)
+
+
+@dataclass
+class Turn:
+    """The parts of the tracker the actions read."""
+
+    text: str
+    intent: str
+    language: str
+    entities: dict[str, list[str]]
+    subject: str | None
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker) -> Turn:
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        entities: dict[str, list[str]] = {}
+        for ent in message.get("entities") or []:
+            if ent.get("value") is not None:
+                entities.setdefault(ent["entity"], []).append(str(ent["value"]))
+        if text.startswith("/"):
+            # A button payload (/intent{"place": "..."}): no words of the visitor's own,
+            # so the language stays what the conversation was in.
+            language = tracker.get_slot("language") or "vi"
+            text = " ".join(v for vs in entities.values() for v in vs)
+        else:
+            language = (entities.get("language") or [None])[-1] or detect_language(text)
+        intent = (message.get("intent") or {}).get("name") or ""
+        return cls(text, intent, language, entities, tracker.get_slot("subject"))
+
+    @property
+    def en(self) -> bool:
+        return self.language == "en"
+
+    def entity(self, name: str) -> str | None:
+        values = self.entities.get(name)
+        return values[0] if values else None
+
+    def find_names(self, session: Session, kinds: tuple[str, ...]) -> list[NameMatch]:
+        """Names in the entity values first (the classifier's spans, or a button's
+        payload), then anywhere in the text: the base is the judge of what is a name."""
+        index = names(session)
+        for entity in ("place", "event"):
+            for value in self.entities.get(entity, []):
+                found = index.find(value, kinds)
+                if found:
+                    return found
+        return index.find(self.text, kinds)
+
+
+def subject_ref(kind: str, row_id: int) -> str:
+    return f"{kind}:{row_id}"
+
+
+def parse_subject(subject: str | None) -> tuple[str, int] | None:
+    if not subject or ":" not in subject:
+        return None
+    kind, _, raw = subject.partition(":")
+    return (kind, int(raw)) if raw.isdigit() else None
+
+
+def payload(intent: str, **entities: Any) -> str:
+    """A button payload that asks ``intent`` with the given entities, as Rasa parses it."""
+    if not entities:
+        return f"/{intent}"
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}"

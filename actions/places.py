@@ -1,0 +1,195 @@
+"""Answers about one place or event: what it is, where, when open, how much, whom to call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.context import Turn, kb_session, subject_ref, today
+from actions.replies import (
+    choice_buttons,
+    event_name,
+    lines,
+    map_link,
+    occurrence_label,
+    pick,
+    place_buttons,
+    place_name,
+    tr,
+    unverified_note,
+)
+from actions.subjects import Subject, resolve
+from knowledge import unanswered
+from knowledge.models import Event, Place
+from knowledge.queries import find_places, get_place, next_occurrences
+
+_ASPECT_QUESTION = {
+    "info": ("Bạn muốn biết về địa điểm nào?", "Which place would you like to know about?"),
+    "location": ("Bạn muốn đến địa điểm nào?", "Which place do you want to get to?"),
+    "hours": ("Bạn hỏi giờ mở cửa của địa điểm nào?", "Opening hours of which place?"),
+    "price": ("Bạn hỏi giá vé của địa điểm nào?", "Ticket prices of which place?"),
+    "contact": ("Bạn cần liên hệ địa điểm nào?", "Contact details of which place?"),
+}
+_MISSING = {
+    "hours": ("giờ mở cửa", "opening hours"),
+    "price": ("giá vé", "ticket prices"),
+    "contact": ("số điện thoại hay website", "a phone number or website"),
+}
+
+
+def _place_reply(place: Place, aspect: str, en: bool) -> tuple[str, bool]:
+    """The reply text, and whether the base had the fact asked for."""
+    name = place_name(place, en)
+    address = pick(en, place, "address")
+    link = map_link(place)
+    where = lines(
+        address and tr(en, f"📍 Địa chỉ: {address}", f"📍 Address: {address}"),
+        link and tr(en, f"🗺 Bản đồ: {link}", f"🗺 Map: {link}"),
+    )
+    if aspect == "info":
+        return lines(
+            f"{name}: {pick(en, place, 'summary') or ''}".rstrip(": "),
+            pick(en, place, "description"),
+            where,
+            unverified_note(place, en),
+        ), True
+    if aspect == "location":
+        how = pick(en, place, "how_to_get")
+        return lines(
+            name, where, how and tr(en, f"🚗 Cách đi: {how}", f"🚗 Getting there: {how}"),
+            unverified_note(place, en),
+        ), bool(address or link)
+    if aspect == "hours":
+        hours = pick(en, place, "hours")
+        if hours:
+            return lines(tr(en, f"🕘 {name} – giờ mở cửa: {hours}", f"🕘 {name} – opening hours: {hours}"),
+                         unverified_note(place, en)), True
+    elif aspect == "price":
+        price = pick(en, place, "price")
+        if price:
+            return lines(tr(en, f"🎟 {name} – giá vé: {price}", f"🎟 {name} – tickets: {price}"),
+                         unverified_note(place, en)), True
+        if place.free:
+            return tr(en, f"🎟 {name}: vào cửa miễn phí.", f"🎟 {name}: free entry."), True
+    elif aspect == "contact":
+        contact = lines(
+            place.phone and tr(en, f"📞 Điện thoại: {place.phone}", f"📞 Phone: {place.phone}"),
+            place.website and f"🌐 Website: {place.website}",
+        )
+        if contact:
+            return lines(name, contact, where, unverified_note(place, en)), True
+    vi_missing, en_missing = _MISSING[aspect]
+    return lines(
+        tr(en, f"Dữ liệu du lịch chưa có {vi_missing} của {name}.",
+           f"The tourism database has no {en_missing} for {name} yet."),
+        where,
+    ), False
+
+
+def _event_reply(event: Event, aspect: str, en: bool, session: Session) -> tuple[str, bool]:
+    name = event_name(event, en)
+    upcoming = next_occurrences(event, today(), count=2)
+    when = (
+        tr(en, "🗓 Lần tới: ", "🗓 Next: ") + "; ".join(occurrence_label(o, en) for o in upcoming)
+        if upcoming
+        else None
+    )
+    typical = pick(en, event, "typical")
+    venue_text = pick(en, event, "venue")
+    venue = get_place(session, event.venue_place_id) if event.venue_place_id else None
+    link = map_link(venue) if venue else None
+    where = lines(venue_text and f"📍 {venue_text}", link and tr(en, f"🗺 Bản đồ: {link}", f"🗺 Map: {link}"))
+    note = unverified_note(event, en)
+    if aspect == "info":
+        return lines(f"{name}: {pick(en, event, 'summary') or ''}".rstrip(": "),
+                     pick(en, event, "description"), typical, when, where, note), True
+    if aspect == "location":
+        return lines(name, where, note), bool(where)
+    if aspect == "hours":
+        return lines(name, typical, when, note), bool(typical or when)
+    if aspect == "price":
+        price = pick(en, event, "price")
+        if price:
+            return lines(tr(en, f"🎟 {name}: {price}", f"🎟 {name}: {price}"), note), True
+    vi_missing, en_missing = _MISSING.get(aspect, ("thông tin này", "this information"))
+    return tr(en, f"Dữ liệu du lịch chưa có {vi_missing} của {name}.",
+              f"The tourism database has no {en_missing} for {name} yet."), False
+
+
+def answer_subject(
+    dispatcher: CollectingDispatcher, turn: Turn, session: Session, subject: Subject, aspect: str
+) -> list[dict[str, Any]]:
+    """Say what the base knows about the subject, or ask which one, or say plainly that
+    the base does not have it. Shared by the place and service actions."""
+    en = turn.en
+    if subject.choices:
+        dispatcher.utter_message(
+            text=tr(en, "Bạn muốn hỏi địa điểm nào?", "Which one do you mean?"),
+            buttons=choice_buttons(subject.choices, f"place_{aspect}", en),
+        )
+        return []
+    if subject.row is None:
+        suggestions = find_places(session, tags=["famous"], limit=4)
+        if subject.unknown_name:
+            unanswered.record(session, turn.text, "no_such_place", intent=turn.intent, language=turn.language)
+            text = tr(en, f"Mình chưa có thông tin về “{subject.unknown_name}” trong dữ liệu du lịch Đà Nẵng. "
+                          "Bạn có thể hỏi về các địa điểm sau:",
+                      f"I have no information about “{subject.unknown_name}” in the Da Nang tourism "
+                      "database. You could ask about these places:")
+        else:
+            vi_q, en_q = _ASPECT_QUESTION[aspect]
+            text = tr(en, vi_q, en_q)
+        dispatcher.utter_message(text=text, buttons=choice_buttons(suggestions, f"place_{aspect}", en))
+        return []
+    if isinstance(subject.row, Place):
+        text, found = _place_reply(subject.row, aspect, en)
+        buttons = place_buttons(subject.row, en, skip=f"place_{aspect}")
+        ref = subject_ref("place", subject.row.id)
+    else:
+        text, found = _event_reply(subject.row, aspect, en, session)
+        buttons = []
+        ref = subject_ref("event", subject.row.id)
+    if not found:
+        unanswered.record(session, turn.text, "no_such_fact", intent=turn.intent, language=turn.language)
+    dispatcher.utter_message(text=text, buttons=buttons)
+    return [SlotSet("subject", ref)]
+
+
+class _PlaceAspect:
+    """Shared run(): the subclasses differ only in which aspect they answer."""
+
+    aspect: str
+
+    def name(self) -> str:
+        return f"action_place_{self.aspect}"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        turn = Turn.from_tracker(tracker)
+        with kb_session() as session:
+            return answer_subject(dispatcher, turn, session, resolve(turn, session), self.aspect)
+
+
+class ActionPlaceInfo(_PlaceAspect, Action):
+    aspect = "info"
+
+
+class ActionPlaceLocation(_PlaceAspect, Action):
+    aspect = "location"
+
+
+class ActionPlaceHours(_PlaceAspect, Action):
+    aspect = "hours"
+
+
+class ActionPlacePrice(_PlaceAspect, Action):
+    aspect = "price"
+
+
+class ActionPlaceContact(_PlaceAspect, Action):
+    aspect = "contact"

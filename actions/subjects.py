@@ -1,0 +1,57 @@
+"""Work out which place or event a question is about: a name in the question, a kind of
+place that needs choosing ("bảo tàng" -> which museum?), or the conversation's subject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from actions.context import Turn, parse_subject
+from knowledge.models import Event, Place
+from knowledge.queries import find_places, get_event, get_place
+from knowledge.vocabulary import find_categories
+
+
+@dataclass
+class Subject:
+    row: Place | Event | None = None
+    choices: list[Place] = field(default_factory=list)
+    unknown_name: str | None = None  # the classifier saw a name the base does not have
+
+    @property
+    def place(self) -> Place | None:
+        return self.row if isinstance(self.row, Place) else None
+
+    @property
+    def event(self) -> Event | None:
+        return self.row if isinstance(self.row, Event) else None
+
+
+def _load(session: Session, kind: str, row_id: int) -> Place | Event | None:
+    return get_place(session, row_id) if kind == "place" else get_event(session, row_id)
+
+
+def resolve(turn: Turn, session: Session, kinds: tuple[str, ...] = ("place", "event")) -> Subject:
+    matches = turn.find_names(session, kinds)
+    if matches:
+        targets = matches[0].targets
+        if len(targets) == 1:
+            return Subject(row=_load(session, targets[0].kind, targets[0].id))
+        places = [get_place(session, t.id) for t in targets if t.kind == "place"]
+        return Subject(choices=[p for p in places if p is not None][:6])
+
+    current = parse_subject(turn.subject)
+    current_row = _load(session, *current) if current and current[0] in kinds else None
+    categories = find_categories(turn.text) if "place" in kinds else []
+    if categories:
+        if isinstance(current_row, Place) and current_row.category in categories:
+            return Subject(row=current_row)
+        choices = find_places(session, categories=categories[:1], limit=6)
+        if len(choices) == 1:
+            return Subject(row=choices[0])
+        if choices:
+            return Subject(choices=choices)
+    if current_row is not None:
+        return Subject(row=current_row)
+    return Subject(unknown_name=turn.entity("place") or turn.entity("event"))

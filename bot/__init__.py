@@ -1,0 +1,1 @@
+"""Rasa-side code: Vietnamese NLU components, text normalisation, channels and the launcher."""

@@ -1,0 +1,219 @@
+"""Start the whole assistant on one machine: knowledge base, model, action server, Rasa
+server with the REST channel, and a terminal chat for a quick try.
+
+    python -m bot.launcher            # what `make run` does
+    python -m bot.launcher --no-chat  # servers only (no terminal chat)
+
+Ctrl-C stops everything. The model is retrained only when something that shapes it
+(training data, domain, pipeline config, our NLU components, the Rasa version) changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
+# Everything whose change must lead to a new model.
+MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "bot/tokenizer.py",
+                "bot/language_detector.py", "bot/language.py", "bot/text_normalise.py")
+
+
+def runtime_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # No network at run time: Rasa must not try to send telemetry.
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    return env
+
+
+def model_fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    from importlib.metadata import version
+
+    digest.update(version("rasa").encode())
+    for name in MODEL_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def train(
+    out: Path, name: str, data: Sequence[Path] | None = None, config: Path | None = None
+) -> Path:
+    """Run ``rasa train`` and return the model path."""
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        str(BIN / "rasa"), "train",
+        "--config", str(config or ROOT / "config.yml"),
+        "--domain", str(ROOT / "domain.yml"),
+        "--out", str(out),
+        "--fixed-model-name", name,
+        "--data", *[str(d) for d in (data or [ROOT / "nlu_data"])],
+    ]
+    subprocess.run(cmd, cwd=ROOT, env=runtime_env(), check=True)
+    return out / f"{name}.tar.gz"
+
+
+def ensure_model() -> Path:
+    """The model for the current inputs, training it only if it does not exist yet."""
+    name = f"danang-{model_fingerprint()}"
+    path = MODELS / f"{name}.tar.gz"
+    if path.exists():
+        print(f"model up to date: {path.name}", flush=True)
+        return path
+    print("training data changed: training a new model (about 2 minutes)…", flush=True)
+    path = train(MODELS, name)
+    for old in sorted(MODELS.glob("danang-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-3]:
+        old.unlink()
+    return path
+
+
+def write_endpoints(action_port: int, tracker_db: Path, path: Path) -> Path:
+    """endpoints.yml with this run's action-server port and tracker database."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "action_endpoint:\n"
+        f'  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        "tracker_store:\n"
+        "  type: SQL\n"
+        '  dialect: "sqlite"\n'
+        f'  db: "{tracker_db}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_servers(
+    model: Path, rasa_port: int, action_port: int, endpoints: Path, log_dir: Path,
+    env: dict[str, str] | None = None,
+) -> list[subprocess.Popen]:
+    """Start the action server and the Rasa server, each in its own process group so that
+    stopping them also stops whatever they spawned."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = env or runtime_env()
+    actions = subprocess.Popen(
+        [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=open(log_dir / "actions.log", "ab"), stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+         "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+         "--interface", "127.0.0.1", "--cors", "*"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=open(log_dir / "rasa.log", "ab"), stderr=subprocess.STDOUT,
+    )
+    return [actions, rasa]
+
+
+def wait_ready(url: str, procs: Sequence[subprocess.Popen], timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{proc.args[0]} exited with code {proc.returncode}; see var/logs/")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s; see var/logs/")
+
+
+def stop(procs: Sequence[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def send(rasa_port: int, sender: str, text: str) -> list[dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def chat(rasa_port: int) -> None:
+    """A minimal `rasa shell`: type a question, read the answer; a number picks a button."""
+    sender = f"shell-{os.getpid()}"
+    buttons: list[dict] = []
+    print("Hỏi trợ lý du lịch Đà Nẵng (Ctrl-C để thoát) / Ask the Da Nang assistant (Ctrl-C to quit)")
+    while True:
+        text = input("\nBạn> ").strip()
+        if not text:
+            continue
+        if text.isdigit() and 0 < int(text) <= len(buttons):
+            text = buttons[int(text) - 1]["payload"]
+        buttons = []
+        for reply in send(rasa_port, sender, text):
+            if reply.get("text"):
+                print(f"Bot> {reply['text']}")
+            for button in reply.get("buttons") or []:
+                buttons.append(button)
+                print(f"  [{len(buttons)}] {button['title']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    parser.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    parser.add_argument("--no-chat", action="store_true", help="only run the servers")
+    args = parser.parse_args(argv)
+
+    from knowledge.cli import init, write_lookups
+
+    print("knowledge base:", init(), flush=True)
+    write_lookups()
+    model = ensure_model()
+    endpoints = write_endpoints(args.action_port, VAR / "tracker.db", VAR / "endpoints.yml")
+    procs = start_servers(model, args.rasa_port, args.action_port, endpoints, VAR / "logs")
+    try:
+        wait_ready(f"http://127.0.0.1:{args.action_port}/health", procs)
+        wait_ready(f"http://127.0.0.1:{args.rasa_port}/", procs)
+        print(f"ready: REST channel at http://localhost:{args.rasa_port}/webhooks/rest/webhook", flush=True)
+        if args.no_chat or not sys.stdin.isatty():
+            while all(p.poll() is None for p in procs):
+                time.sleep(1)
+            print("a server stopped; see var/logs/", file=sys.stderr)
+            return 1
+        chat(args.rasa_port)
+    except (KeyboardInterrupt, EOFError):
+        print("\nstopping…", flush=True)
+    finally:
+        stop(procs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

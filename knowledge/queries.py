@@ -1,0 +1,170 @@
+"""Read-only questions the assistant asks the knowledge base. Retired rows never appear."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from dateutil.rrule import rrulestr
+from sqlalchemy import String, and_, cast, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from knowledge.models import Event, EventDate, Faq, Place
+
+# Where the weekly rules start if staff gave no start date: far enough back that every
+# weekday pattern is established, recent enough that rrule iteration stays cheap.
+_RRULE_EPOCH = date(2020, 1, 6)
+
+
+def get_place(session: Session, place_id: int) -> Place | None:
+    place = session.get(Place, place_id)
+    return place if place is not None and not place.retired else None
+
+
+def get_event(session: Session, event_id: int) -> Event | None:
+    event = session.get(Event, event_id, options=[selectinload(Event.dates)])
+    return event if event is not None and not event.retired else None
+
+
+def get_faq(session: Session, faq_id: int) -> Faq | None:
+    faq = session.get(Faq, faq_id)
+    return faq if faq is not None and not faq.retired else None
+
+
+def _has_tag(tag: str):
+    # Tags are a JSON list; its text form contains the quoted tag on SQLite and PostgreSQL.
+    return cast(Place.tags, String).like(f'%"{tag}"%')
+
+
+def find_places(
+    session: Session,
+    *,
+    kind: str | None = None,
+    categories: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    district: str | None = None,
+    limit: int = 5,
+) -> list[Place]:
+    """Places matching every given filter. Famous and verified places come first, so a
+    short list shows what a visitor would most want to see."""
+    query = select(Place).where(~Place.retired)
+    if kind:
+        query = query.where(Place.kind == kind)
+    if categories:
+        query = query.where(Place.category.in_(list(categories)))
+    for tag in tags:
+        query = query.where(_has_tag(tag))
+    if district:
+        query = query.where(Place.district == district)
+    query = query.order_by(_has_tag("famous").desc(), Place.verified.desc(), Place.id).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def places_near(
+    session: Session,
+    lat: float,
+    lon: float,
+    *,
+    categories: Sequence[str] = (),
+    kind: str | None = None,
+    tags: Sequence[str] = (),
+    exclude_id: int | None = None,
+    limit: int = 3,
+    radius_km: float = 5.0,
+) -> list[tuple[Place, float]]:
+    """The nearest places (with their distance in km): first within ``radius_km`` using a
+    bounding box the database can index, then four times as far, then anywhere, until
+    ``limit`` are found."""
+    base = select(Place).where(~Place.retired, Place.lat.isnot(None), Place.lon.isnot(None))
+    if categories:
+        base = base.where(Place.category.in_(list(categories)))
+    if kind:
+        base = base.where(Place.kind == kind)
+    for tag in tags:
+        base = base.where(_has_tag(tag))
+    if exclude_id is not None:
+        base = base.where(Place.id != exclude_id)
+    rows: list[Place] = []
+    for radius in (radius_km, radius_km * 4):
+        dlat = radius / 111.0
+        dlon = radius / (111.0 * max(math.cos(math.radians(lat)), 0.1))
+        boxed = base.where(
+            and_(Place.lat.between(lat - dlat, lat + dlat), Place.lon.between(lon - dlon, lon + dlon))
+        )
+        rows = list(session.execute(boxed).scalars())
+        if len(rows) >= limit:
+            break
+    else:
+        rows = list(session.execute(base).scalars())
+    ranked = sorted(((p, distance_km(lat, lon, p.lat, p.lon)) for p in rows), key=lambda x: x[1])
+    return ranked[:limit]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    event: Event
+    start: date
+    end: date
+
+    @property
+    def start_at(self) -> datetime:
+        hh, mm = (self.event.start_time or "00:00").split(":")
+        return datetime.combine(self.start, time(int(hh), int(mm)))
+
+
+def _recurring_dates(event: Event, start: date, end: date) -> list[date]:
+    rule_start = max(event.recurrence_start or _RRULE_EPOCH, _RRULE_EPOCH)
+    rule = rrulestr(event.recurrence, dtstart=datetime.combine(rule_start, time()))
+    days = rule.between(datetime.combine(start, time()), datetime.combine(end, time()), inc=True)
+    last = event.recurrence_end
+    return [d.date() for d in days if last is None or d.date() <= last]
+
+
+def occurrences_of(event: Event, start: date, end: date) -> list[Occurrence]:
+    """Every occurrence of one event that overlaps [start, end], in date order."""
+    found = [
+        Occurrence(event, d.start, d.end) for d in event.dates if d.start <= end and d.end >= start
+    ]
+    if event.recurrence:
+        found += [Occurrence(event, d, d) for d in _recurring_dates(event, start, end)]
+    return sorted(found, key=lambda o: (o.start, o.end))
+
+
+def events_between(session: Session, start: date, end: date) -> list[Occurrence]:
+    """What is on between two dates (inclusive), in date and time order. A recurring
+    event is listed once, at its first occurrence in the range, so a weekly show does
+    not crowd out everything else in a month."""
+    dated = select(Event.id).join(EventDate).where(EventDate.start <= end, EventDate.end >= start)
+    query = (
+        select(Event)
+        .options(selectinload(Event.dates))
+        .where(~Event.retired, or_(Event.id.in_(dated), Event.recurrence.isnot(None)))
+    )
+    result: list[Occurrence] = []
+    for event in session.execute(query).scalars():
+        occurrences = occurrences_of(event, start, end)
+        if occurrences:
+            result.append(occurrences[0])
+    return sorted(result, key=lambda o: (o.start, o.start_at, o.event.id))
+
+
+def next_occurrences(event: Event, today: date, count: int = 3, horizon_days: int = 400) -> list[Occurrence]:
+    """The next occurrences of an event from today (an ongoing one counts)."""
+    end = date.fromordinal(today.toordinal() + horizon_days)
+    return occurrences_of(event, today, end)[:count]
+
+
+def faqs_by_topic(session: Session, topic: str) -> list[Faq]:
+    query = select(Faq).where(~Faq.retired, Faq.topic == topic).order_by(Faq.id)
+    return list(session.execute(query).scalars())
