@@ -16,11 +16,13 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from bot.language import detect_language
+from knowledge import unanswered
 from knowledge.db import new_session
 from knowledge.names import NameIndex, NameIndexCache, NameMatch
 
 CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-_names = NameIndexCache(check_every=float(os.environ.get("KB_REFRESH_SECONDS", "1.0")))
+_REFRESH_SECONDS = float(os.environ.get("KB_REFRESH_SECONDS", "1.0"))
+_names: dict[str, NameIndexCache] = {}  # one per database, should a process use several
 
 
 def today() -> date:
@@ -39,7 +41,10 @@ def kb_session() -> Iterator[Session]:
 
 
 def names(session: Session) -> NameIndex:
-    return _names.get(session)
+    url = str(session.get_bind().url)
+    if url not in _names:
+        _names[url] = NameIndexCache(check_every=_REFRESH_SECONDS)
+    return _names[url].get(session)
 
 
 @dataclass
@@ -77,6 +82,10 @@ class Turn:
     def entity(self, name: str) -> str | None:
         values = self.entities.get(name)
         return values[0] if values else None
+
+    def record_unanswered(self, session: Session, reason: str) -> None:
+        """Keep the question for staff: the base could not answer it."""
+        unanswered.record(session, self.text, reason, intent=self.intent, language=self.language)
 
     def find_names(self, session: Session, kinds: tuple[str, ...]) -> list[NameMatch]:
         """Names in the entity values first (the classifier's spans, or a button's

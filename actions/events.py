@@ -9,12 +9,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import Turn, kb_session, subject_ref, today
+from actions.context import Turn, kb_session, names, subject_ref, today
 from actions.places import answer_subject
 from actions.replies import event_buttons, event_name, lines, occurrence_label, pick, tr
 from actions.subjects import Subject
 from actions.time_expressions import DateRange, parse_time_expression
-from knowledge import unanswered
 from knowledge.queries import Occurrence, events_between, get_event, get_place, next_occurrences
 
 _DEFAULT_DAYS = 30  # "what's on?" with no date: the coming month
@@ -51,21 +50,30 @@ class ActionEventList(Action):
         span = _requested_range(turn)
         if span is None:
             start = today()
-            span = DateRange(
-                start, start + timedelta(days=_DEFAULT_DAYS), "30 ngày tới", "the next 30 days"
-            )
+            span = DateRange(start, start + timedelta(days=_DEFAULT_DAYS), "30 ngày tới", "the next 30 days")
         label = span.label_en if en else span.label_vi
         with kb_session() as session:
-            found = [o for o in events_between(session, span.start, span.end)
-                     if _fits_part_of_day(o, span.part_of_day)]
+            found = [
+                o
+                for o in events_between(session, span.start, span.end)
+                if _fits_part_of_day(o, span.part_of_day)
+            ]
             if not found:
                 later = events_between(session, span.end + timedelta(days=1), span.end + timedelta(days=120))
-                unanswered.record(session, turn.text, "no_such_event", intent=turn.intent, language=turn.language)
-                text = tr(en, f"Dữ liệu du lịch chưa có sự kiện nào vào {label}.",
-                          f"The tourism database has no events for {label}.")
+                turn.record_unanswered(session, "no_such_event")
+                text = tr(
+                    en,
+                    f"Dữ liệu du lịch chưa có sự kiện nào vào {label}.",
+                    f"The tourism database has no events for {label}.",
+                )
                 if later:
-                    text += "\n" + tr(en, "Sắp tới có:", "Coming up later:") + "\n" + "\n".join(
-                        f"• {occurrence_label(o, en)}: {event_name(o.event, en)}" for o in later[:3]
+                    text += (
+                        "\n"
+                        + tr(en, "Sắp tới có:", "Coming up later:")
+                        + "\n"
+                        + "\n".join(
+                            f"• {occurrence_label(o, en)}: {event_name(o.event, en)}" for o in later[:3]
+                        )
                     )
                 dispatcher.utter_message(text=text, buttons=event_buttons([o.event for o in later[:3]], en))
                 return []
@@ -97,7 +105,13 @@ class ActionEventWhen(Action):
         en = turn.en
         with kb_session() as session:
             matches = turn.find_names(session, ("event",))
-            if not matches or len(matches[0].targets) != 1:
+            event_ids = [matches[0].targets[0].id] if matches and len(matches[0].targets) == 1 else []
+            if not matches:
+                # Event names are long ("Lễ hội Pháo hoa Quốc tế Đà Nẵng") and visitors
+                # shorten them ("lễ hội pháo hoa"): accept a clear partial match.
+                partial = names(session).find_partial(turn.text, ("event",), min_cover=0.6)
+                event_ids = [t.id for t in partial[:1]]
+            if not event_ids:
                 # Maybe a place was named ("Cầu Rồng mấy giờ?"): answer its hours instead.
                 place_matches = turn.find_names(session, ("place",))
                 if place_matches and len(place_matches[0].targets) == 1:
@@ -106,17 +120,21 @@ class ActionEventWhen(Action):
                 upcoming = events_between(session, today(), today() + timedelta(days=90))
                 unknown = turn.entity("event")
                 if unknown:
-                    unanswered.record(session, turn.text, "no_such_event", intent=turn.intent,
-                                      language=turn.language)
+                    turn.record_unanswered(session, "no_such_event")
                 dispatcher.utter_message(
-                    text=tr(en, f"Mình chưa có thông tin về sự kiện “{unknown}”. Các sự kiện sắp tới:"
-                            if unknown else "Bạn hỏi sự kiện nào? Các sự kiện sắp tới:",
-                            f"I have no information about the event “{unknown}”. Coming up:"
-                            if unknown else "Which event do you mean? Coming up:"),
+                    text=tr(
+                        en,
+                        f"Mình chưa có thông tin về sự kiện “{unknown}”. Các sự kiện sắp tới:"
+                        if unknown
+                        else "Bạn hỏi sự kiện nào? Các sự kiện sắp tới:",
+                        f"I have no information about the event “{unknown}”. Coming up:"
+                        if unknown
+                        else "Which event do you mean? Coming up:",
+                    ),
                     buttons=event_buttons([o.event for o in upcoming[:4]], en),
                 )
                 return []
-            event = get_event(session, matches[0].targets[0].id)
+            event = get_event(session, event_ids[0])
             if event is None:
                 return []
             name = event_name(event, en)
@@ -128,14 +146,20 @@ class ActionEventWhen(Action):
             elif typical:
                 text = lines(
                     f"🗓 {name}: {typical}",
-                    tr(en, "Ngày cụ thể của đợt tới chưa có trong dữ liệu.",
-                       "The exact dates of the next edition are not in the database yet."),
+                    tr(
+                        en,
+                        "Ngày cụ thể của đợt tới chưa có trong dữ liệu.",
+                        "The exact dates of the next edition are not in the database yet.",
+                    ),
                 )
-                unanswered.record(session, turn.text, "no_such_fact", intent=turn.intent, language=turn.language)
+                turn.record_unanswered(session, "no_such_fact")
             else:
-                text = tr(en, f"Dữ liệu du lịch chưa có ngày diễn ra của {name}.",
-                          f"The tourism database has no dates for {name} yet.")
-                unanswered.record(session, turn.text, "no_such_fact", intent=turn.intent, language=turn.language)
+                text = tr(
+                    en,
+                    f"Dữ liệu du lịch chưa có ngày diễn ra của {name}.",
+                    f"The tourism database has no dates for {name} yet.",
+                )
+                turn.record_unanswered(session, "no_such_fact")
             venue = pick(en, event, "venue")
             if venue:
                 text += f"\n📍 {venue}"

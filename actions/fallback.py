@@ -26,18 +26,29 @@ class ActionFallback(Action):
         top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
         with kb_session() as session:
             unanswered.record(
-                session, turn.text, "fallback", intent=top.get("name"),
-                confidence=top.get("confidence"), language=turn.language,
+                session,
+                turn.text,
+                "fallback",
+                intent=top.get("name"),
+                confidence=top.get("confidence"),
+                language=turn.language,
             )
         dispatcher.utter_message(
-            text=tr(en, "Xin lỗi, mình chưa hiểu câu hỏi. Mình có thể giúp về điểm tham quan, sự kiện, "
-                        "dịch vụ và thông tin hữu ích ở Đà Nẵng.",
-                    "Sorry, I didn't understand that. I can help with sights, events, services and "
-                    "practical information in Da Nang."),
+            text=tr(
+                en,
+                "Xin lỗi, mình chưa hiểu câu hỏi. Mình có thể giúp về điểm tham quan, sự kiện, "
+                "dịch vụ và thông tin hữu ích ở Đà Nẵng.",
+                "Sorry, I didn't understand that. I can help with sights, events, services and "
+                "practical information in Da Nang.",
+            ),
             buttons=[
                 {"title": tr(en, "Điểm nên đến", "Top sights"), "payload": "/recommend"},
-                {"title": tr(en, "Sự kiện tuần này", "Events this week"),
-                 "payload": '/event_list{"time": "tuần này"}' if not en else '/event_list{"time": "this week"}'},
+                {
+                    "title": tr(en, "Sự kiện tuần này", "Events this week"),
+                    "payload": '/event_list{"time": "tuần này"}'
+                    if not en
+                    else '/event_list{"time": "this week"}',
+                },
                 {"title": tr(en, "Thông tin hữu ích", "Practical tips"), "payload": "/practical_info"},
             ],
         )

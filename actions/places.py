@@ -23,7 +23,6 @@ from actions.replies import (
     unverified_note,
 )
 from actions.subjects import Subject, resolve
-from knowledge import unanswered
 from knowledge.models import Event, Place
 from knowledge.queries import find_places, get_place, next_occurrences
 
@@ -60,19 +59,25 @@ def _place_reply(place: Place, aspect: str, en: bool) -> tuple[str, bool]:
     if aspect == "location":
         how = pick(en, place, "how_to_get")
         return lines(
-            name, where, how and tr(en, f"🚗 Cách đi: {how}", f"🚗 Getting there: {how}"),
+            name,
+            where,
+            how and tr(en, f"🚗 Cách đi: {how}", f"🚗 Getting there: {how}"),
             unverified_note(place, en),
         ), bool(address or link)
     if aspect == "hours":
         hours = pick(en, place, "hours")
         if hours:
-            return lines(tr(en, f"🕘 {name} – giờ mở cửa: {hours}", f"🕘 {name} – opening hours: {hours}"),
-                         unverified_note(place, en)), True
+            return lines(
+                tr(en, f"🕘 {name} – giờ mở cửa: {hours}", f"🕘 {name} – opening hours: {hours}"),
+                unverified_note(place, en),
+            ), True
     elif aspect == "price":
         price = pick(en, place, "price")
         if price:
-            return lines(tr(en, f"🎟 {name} – giá vé: {price}", f"🎟 {name} – tickets: {price}"),
-                         unverified_note(place, en)), True
+            return lines(
+                tr(en, f"🎟 {name} – giá vé: {price}", f"🎟 {name} – tickets: {price}"),
+                unverified_note(place, en),
+            ), True
         if place.free:
             return tr(en, f"🎟 {name}: vào cửa miễn phí.", f"🎟 {name}: free entry."), True
     elif aspect == "contact":
@@ -84,8 +89,11 @@ def _place_reply(place: Place, aspect: str, en: bool) -> tuple[str, bool]:
             return lines(name, contact, where, unverified_note(place, en)), True
     vi_missing, en_missing = _MISSING[aspect]
     return lines(
-        tr(en, f"Dữ liệu du lịch chưa có {vi_missing} của {name}.",
-           f"The tourism database has no {en_missing} for {name} yet."),
+        tr(
+            en,
+            f"Dữ liệu du lịch chưa có {vi_missing} của {name}.",
+            f"The tourism database has no {en_missing} for {name} yet.",
+        ),
         where,
     ), False
 
@@ -105,8 +113,14 @@ def _event_reply(event: Event, aspect: str, en: bool, session: Session) -> tuple
     where = lines(venue_text and f"📍 {venue_text}", link and tr(en, f"🗺 Bản đồ: {link}", f"🗺 Map: {link}"))
     note = unverified_note(event, en)
     if aspect == "info":
-        return lines(f"{name}: {pick(en, event, 'summary') or ''}".rstrip(": "),
-                     pick(en, event, "description"), typical, when, where, note), True
+        return lines(
+            f"{name}: {pick(en, event, 'summary') or ''}".rstrip(": "),
+            pick(en, event, "description"),
+            typical,
+            when,
+            where,
+            note,
+        ), True
     if aspect == "location":
         return lines(name, where, note), bool(where)
     if aspect == "hours":
@@ -116,8 +130,11 @@ def _event_reply(event: Event, aspect: str, en: bool, session: Session) -> tuple
         if price:
             return lines(tr(en, f"🎟 {name}: {price}", f"🎟 {name}: {price}"), note), True
     vi_missing, en_missing = _MISSING.get(aspect, ("thông tin này", "this information"))
-    return tr(en, f"Dữ liệu du lịch chưa có {vi_missing} của {name}.",
-              f"The tourism database has no {en_missing} for {name} yet."), False
+    return tr(
+        en,
+        f"Dữ liệu du lịch chưa có {vi_missing} của {name}.",
+        f"The tourism database has no {en_missing} for {name} yet.",
+    ), False
 
 
 def answer_subject(
@@ -135,11 +152,14 @@ def answer_subject(
     if subject.row is None:
         suggestions = find_places(session, tags=["famous"], limit=4)
         if subject.unknown_name:
-            unanswered.record(session, turn.text, "no_such_place", intent=turn.intent, language=turn.language)
-            text = tr(en, f"Mình chưa có thông tin về “{subject.unknown_name}” trong dữ liệu du lịch Đà Nẵng. "
-                          "Bạn có thể hỏi về các địa điểm sau:",
-                      f"I have no information about “{subject.unknown_name}” in the Da Nang tourism "
-                      "database. You could ask about these places:")
+            turn.record_unanswered(session, "no_such_place")
+            text = tr(
+                en,
+                f"Mình chưa có thông tin về “{subject.unknown_name}” trong dữ liệu du lịch Đà Nẵng. "
+                "Bạn có thể hỏi về các địa điểm sau:",
+                f"I have no information about “{subject.unknown_name}” in the Da Nang tourism "
+                "database. You could ask about these places:",
+            )
         else:
             vi_q, en_q = _ASPECT_QUESTION[aspect]
             text = tr(en, vi_q, en_q)
@@ -154,7 +174,7 @@ def answer_subject(
         buttons = []
         ref = subject_ref("event", subject.row.id)
     if not found:
-        unanswered.record(session, turn.text, "no_such_fact", intent=turn.intent, language=turn.language)
+        turn.record_unanswered(session, "no_such_fact")
     dispatcher.utter_message(text=text, buttons=buttons)
     return [SlotSet("subject", ref)]
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from actions.context import Turn, kb_session, names
 from actions.replies import faq_text, pick, tr
-from knowledge import unanswered
 from knowledge.models import Faq
 from knowledge.queries import get_faq
 
@@ -36,14 +35,17 @@ class ActionPracticalInfo(Action):
                 if faq is not None:
                     others = [get_faq(session, t.id) for t in targets[1:3]]
                     buttons = [
-                        {"title": pick(en, o, "title"), "payload": f'/practical_info{{"category": "{o.title_vi}"}}'}
+                        {
+                            "title": pick(en, o, "title"),
+                            "payload": f'/practical_info{{"category": "{o.title_vi}"}}',
+                        }
                         for o in others
                         if o is not None and o.id != faq.id
                     ]
                     dispatcher.utter_message(text=faq_text(faq, en), buttons=buttons)
                     return []
             if turn.text.strip() and not turn.text.startswith("/"):
-                unanswered.record(session, turn.text, "no_such_topic", intent=turn.intent, language=turn.language)
+                turn.record_unanswered(session, "no_such_topic")
             menu = list(
                 session.execute(
                     select(Faq).where(~Faq.retired, Faq.topic.in_(_MENU_TOPICS)).order_by(Faq.id)
@@ -54,11 +56,18 @@ class ActionPracticalInfo(Action):
             for faq in menu:
                 if faq.topic not in seen:
                     seen.add(faq.topic)
-                    buttons.append({"title": pick(en, faq, "title"),
-                                    "payload": f'/practical_info{{"category": "{faq.title_vi}"}}'})
+                    buttons.append(
+                        {
+                            "title": pick(en, faq, "title"),
+                            "payload": f'/practical_info{{"category": "{faq.title_vi}"}}',
+                        }
+                    )
             dispatcher.utter_message(
-                text=tr(en, "Bạn cần thông tin gì? Mình có thể giúp về:",
-                        "What would you like to know? I can help with:"),
+                text=tr(
+                    en,
+                    "Bạn cần thông tin gì? Mình có thể giúp về:",
+                    "What would you like to know? I can help with:",
+                ),
                 buttons=buttons,
             )
         return []

@@ -42,9 +42,24 @@ _THEMES_EN = {
     "day_trip": "day trips",
 }
 _ATTRACTION_CATEGORIES = {
-    "beach", "museum", "pagoda", "church", "market", "bridge", "mountain", "peninsula", "pass",
-    "theme_park", "landmark", "craft_village", "hot_spring", "nature", "island", "day_trip",
-    "nightlife", "park",
+    "beach",
+    "museum",
+    "pagoda",
+    "church",
+    "market",
+    "bridge",
+    "mountain",
+    "peninsula",
+    "pass",
+    "theme_park",
+    "landmark",
+    "craft_village",
+    "hot_spring",
+    "nature",
+    "island",
+    "day_trip",
+    "nightlife",
+    "park",
 }
 
 
@@ -80,8 +95,11 @@ class ActionRecommend(Action):
                 head += tr(en, f" ở {district}", f" in {district}")
             if not places:
                 dispatcher.utter_message(
-                    text=tr(en, "Dữ liệu du lịch chưa có gợi ý phù hợp. Đây là những điểm nổi tiếng:",
-                            "The tourism database has no match for that yet. Here are famous sights:"),
+                    text=tr(
+                        en,
+                        "Dữ liệu du lịch chưa có gợi ý phù hợp. Đây là những điểm nổi tiếng:",
+                        "The tourism database has no match for that yet. Here are famous sights:",
+                    ),
                     buttons=choice_buttons(find_places(session, tags=["famous"], limit=4), "place_info", en),
                 )
                 return []

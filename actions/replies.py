@@ -99,8 +99,11 @@ def event_name(event: Event, en: bool) -> str:
 def unverified_note(row: Any, en: bool) -> str | None:
     if row.verified:
         return None
-    return tr(en, "(Thông tin chưa được cán bộ du lịch xác minh, nên kiểm tra lại trước khi đi.)",
-              "(Not yet verified by tourism staff; please double-check before you go.)")
+    return tr(
+        en,
+        "(Thông tin chưa được cán bộ du lịch xác minh, nên kiểm tra lại trước khi đi.)",
+        "(Not yet verified by tourism staff; please double-check before you go.)",
+    )
 
 
 def lines(*parts: str | None) -> str:
@@ -124,16 +127,11 @@ def place_buttons(place: Place, en: bool, skip: str = "") -> list[dict[str, str]
 
 
 def choice_buttons(places: list[Place], intent: str, en: bool) -> list[dict[str, str]]:
-    return [
-        {"title": place_name(p, en), "payload": payload(intent, place=p.name_vi)} for p in places
-    ]
+    return [{"title": place_name(p, en), "payload": payload(intent, place=p.name_vi)} for p in places]
 
 
 def event_buttons(events: list[Event], en: bool) -> list[dict[str, str]]:
-    return [
-        {"title": event_name(e, en), "payload": payload("event_when", event=e.name_vi)}
-        for e in events
-    ]
+    return [{"title": event_name(e, en), "payload": payload("event_when", event=e.name_vi)} for e in events]
 
 
 def faq_text(faq: Faq, en: bool) -> str:

@@ -13,14 +13,23 @@ from actions.context import Turn, kb_session, subject_ref
 from actions.places import answer_subject
 from actions.replies import category_name, choice_buttons, map_link, pick, place_name, tr
 from actions.subjects import Subject
-from knowledge import unanswered
 from knowledge.models import Place
 from knowledge.queries import find_places, get_place, places_near
 from knowledge.vocabulary import find_categories, find_dishes, find_district
 
 SERVICE_CATEGORIES = (
-    "hospital", "pharmacy", "police", "tourist_info", "airport", "train_station",
-    "bus_station", "taxi", "bank", "currency_exchange", "hotel", "restaurant",
+    "hospital",
+    "pharmacy",
+    "police",
+    "tourist_info",
+    "airport",
+    "train_station",
+    "bus_station",
+    "taxi",
+    "bank",
+    "currency_exchange",
+    "hotel",
+    "restaurant",
 )
 _LIMIT = 3
 
@@ -64,8 +73,11 @@ class ActionServiceFind(Action):
                 return answer_subject(dispatcher, turn, session, Subject(row=landmark), "location")
             if not categories:
                 dispatcher.utter_message(
-                    text=tr(en, "Bạn cần tìm dịch vụ gì? Ví dụ: bệnh viện, nhà thuốc, ATM, khách sạn, quán ăn.",
-                            "What are you looking for? For example: hospital, pharmacy, ATM, hotel, restaurant."),
+                    text=tr(
+                        en,
+                        "Bạn cần tìm dịch vụ gì? Ví dụ: bệnh viện, nhà thuốc, ATM, khách sạn, quán ăn.",
+                        "What are you looking for? For example: hospital, pharmacy, ATM, hotel, restaurant.",
+                    ),
                     buttons=[
                         {"title": category_name(c, en), "payload": f'/service_find{{"category": "{c}"}}'}
                         for c in ("hospital", "pharmacy", "bank", "restaurant")
@@ -76,29 +88,51 @@ class ActionServiceFind(Action):
             tags = dishes[:1] if category == "restaurant" else []
             what = category_name(category, en)
             if landmark is not None and landmark.lat is not None:
-                near = places_near(session, landmark.lat, landmark.lon, categories=[category], tags=tags,
-                                   exclude_id=landmark.id, limit=_LIMIT)
+                near = places_near(
+                    session,
+                    landmark.lat,
+                    landmark.lon,
+                    categories=[category],
+                    tags=tags,
+                    exclude_id=landmark.id,
+                    limit=_LIMIT,
+                )
                 if not near and tags:
-                    near = places_near(session, landmark.lat, landmark.lon, categories=[category],
-                                       exclude_id=landmark.id, limit=_LIMIT)
+                    near = places_near(
+                        session,
+                        landmark.lat,
+                        landmark.lon,
+                        categories=[category],
+                        exclude_id=landmark.id,
+                        limit=_LIMIT,
+                    )
                 where = place_name(landmark, en)
                 head = tr(en, f"{what.capitalize()} gần {where}:", f"{what.capitalize()} near {where}:")
                 rows = [(p, d) for p, d in near]
                 ref = [SlotSet("subject", subject_ref("place", landmark.id))]
             else:
-                found = find_places(session, categories=[category], tags=tags, district=district, limit=_LIMIT)
+                found = find_places(
+                    session, categories=[category], tags=tags, district=district, limit=_LIMIT
+                )
                 if not found and (tags or district):
                     found = find_places(session, categories=[category], limit=_LIMIT)
                     district = None
-                head = tr(en, f"Một số {what}", f"Some {what}") + (
-                    tr(en, f" ở {district}", f" in {district}") if district else ""
-                ) + ":"
+                head = (
+                    tr(en, f"Một số {what}", f"Some {what}")
+                    + (tr(en, f" ở {district}", f" in {district}") if district else "")
+                    + ":"
+                )
                 rows = [(p, None) for p in found]
                 ref = []
             if not rows:
-                unanswered.record(session, turn.text, "no_such_place", intent=turn.intent, language=turn.language)
-                dispatcher.utter_message(text=tr(en, f"Dữ liệu du lịch chưa có {what} phù hợp.",
-                                                 f"The tourism database has no matching {what} yet."))
+                turn.record_unanswered(session, "no_such_place")
+                dispatcher.utter_message(
+                    text=tr(
+                        en,
+                        f"Dữ liệu du lịch chưa có {what} phù hợp.",
+                        f"The tourism database has no matching {what} yet.",
+                    )
+                )
                 return []
             dispatcher.utter_message(
                 text=head + "\n" + "\n".join(_line(p, en, d) for p, d in rows),

@@ -28,8 +28,15 @@ MODELS = ROOT / "models"
 VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 # Everything whose change must lead to a new model.
-MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "bot/tokenizer.py",
-                "bot/language_detector.py", "bot/language.py", "bot/text_normalise.py")
+MODEL_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "nlu_data",
+    "bot/tokenizer.py",
+    "bot/language_detector.py",
+    "bot/language.py",
+    "bot/text_normalise.py",
+)
 
 
 def runtime_env() -> dict[str, str]:
@@ -56,18 +63,22 @@ def model_fingerprint(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(
-    out: Path, name: str, data: Sequence[Path] | None = None, config: Path | None = None
-) -> Path:
+def train(out: Path, name: str, data: Sequence[Path] | None = None, config: Path | None = None) -> Path:
     """Run ``rasa train`` and return the model path."""
     out.mkdir(parents=True, exist_ok=True)
     cmd = [
-        str(BIN / "rasa"), "train",
-        "--config", str(config or ROOT / "config.yml"),
-        "--domain", str(ROOT / "domain.yml"),
-        "--out", str(out),
-        "--fixed-model-name", name,
-        "--data", *[str(d) for d in (data or [ROOT / "nlu_data"])],
+        str(BIN / "rasa"),
+        "train",
+        "--config",
+        str(config or ROOT / "config.yml"),
+        "--domain",
+        str(ROOT / "domain.yml"),
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        name,
+        "--data",
+        *[str(d) for d in (data or [ROOT / "nlu_data"])],
     ]
     subprocess.run(cmd, cwd=ROOT, env=runtime_env(), check=True)
     return out / f"{name}.tar.gz"
@@ -103,7 +114,11 @@ def write_endpoints(action_port: int, tracker_db: Path, path: Path) -> Path:
 
 
 def start_servers(
-    model: Path, rasa_port: int, action_port: int, endpoints: Path, log_dir: Path,
+    model: Path,
+    rasa_port: int,
+    action_port: int,
+    endpoints: Path,
+    log_dir: Path,
     env: dict[str, str] | None = None,
 ) -> list[subprocess.Popen]:
     """Start the action server and the Rasa server, each in its own process group so that
@@ -112,15 +127,34 @@ def start_servers(
     env = env or runtime_env()
     actions = subprocess.Popen(
         [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=open(log_dir / "actions.log", "ab"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(log_dir / "actions.log", "ab"),
+        stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-         "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
-         "--interface", "127.0.0.1", "--cors", "*"],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=open(log_dir / "rasa.log", "ab"), stderr=subprocess.STDOUT,
+        [
+            str(BIN / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--port",
+            str(rasa_port),
+            "--interface",
+            "127.0.0.1",
+            "--cors",
+            "*",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(log_dir / "rasa.log", "ab"),
+        stderr=subprocess.STDOUT,
     )
     return [actions, rasa]
 
@@ -185,7 +219,9 @@ def chat(rasa_port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     parser.add_argument("--no-chat", action="store_true", help="only run the servers")

@@ -22,9 +22,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+    # Resolve the URL before the cache: DATABASE_URL may change (tests, tools), and a
+    # cache keyed on None would keep the first database for ever.
+    return _engine(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -33,9 +38,13 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
-@lru_cache(maxsize=8)
 def session_factory(url: str | None = None) -> sessionmaker:
-    return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+    return _session_factory(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _session_factory(url: str) -> sessionmaker:
+    return sessionmaker(bind=_engine(url), future=True, expire_on_commit=False)
 
 
 def new_session(url: str | None = None) -> Session:

@@ -135,9 +135,7 @@ class NameIndex:
         for eid, name_vi, name_en, aliases in rows:
             target = Target("event", eid)
             entries += [(k, target) for k in name_keys(name_vi, name_en, *(aliases or []))]
-        rows = session.execute(
-            select(Faq.id, Faq.title_vi, Faq.title_en, Faq.keywords).where(~Faq.retired)
-        )
+        rows = session.execute(select(Faq.id, Faq.title_vi, Faq.title_en, Faq.keywords).where(~Faq.retired))
         for fid, title_vi, title_en, keywords in rows:
             target = Target("faq", fid)
             # Topic keywords are short ("visa", "sim", "113"): index them without the

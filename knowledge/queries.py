@@ -133,9 +133,7 @@ def _recurring_dates(event: Event, start: date, end: date) -> list[date]:
 
 def occurrences_of(event: Event, start: date, end: date) -> list[Occurrence]:
     """Every occurrence of one event that overlaps [start, end], in date order."""
-    found = [
-        Occurrence(event, d.start, d.end) for d in event.dates if d.start <= end and d.end >= start
-    ]
+    found = [Occurrence(event, d.start, d.end) for d in event.dates if d.start <= end and d.end >= start]
     if event.recurrence:
         found += [Occurrence(event, d, d) for d in _recurring_dates(event, start, end)]
     return sorted(found, key=lambda o: (o.start, o.end))

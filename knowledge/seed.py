@@ -42,7 +42,11 @@ def _pick(row: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     unknown = set(row) - fields - {"dates", "venue_slug"}
     if unknown:
         raise ValueError(f"seed row {row.get('slug')!r} has unknown fields: {sorted(unknown)}")
-    return {k: _clean(v) for k, v in row.items() if k in fields}
+    picked = {k: _clean(v) for k, v in row.items() if k in fields}
+    for key in ("aliases", "keywords", "tags"):
+        if key in picked:  # YAML reads an alias such as 115 as a number
+            picked[key] = [str(v) for v in picked[key] or []]
+    return picked
 
 
 def read_seed(seed_dir: Path = SEED_DIR) -> dict[str, list[dict[str, Any]]]:

@@ -84,8 +84,14 @@ def test_partial_topic_match(mini_kb):
 def test_cache_sees_new_renamed_and_retired_places(mini_kb):
     cache = NameIndexCache(check_every=0)
     assert cache.get(mini_kb).find("Cầu Vàng", ("place",)) == []
-    bridge = Place(slug="cau-vang", kind="attraction", category="bridge", name_vi="Cầu Vàng",
-                   aliases=["Golden Bridge"], tags=[])
+    bridge = Place(
+        slug="cau-vang",
+        kind="attraction",
+        category="bridge",
+        name_vi="Cầu Vàng",
+        aliases=["Golden Bridge"],
+        tags=[],
+    )
     mini_kb.add(bridge)
     mini_kb.commit()
     assert cache.get(mini_kb).find("golden bridge", ("place",))[0].targets[0].id == bridge.id

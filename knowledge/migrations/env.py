@@ -27,9 +27,7 @@ def run_migrations_online() -> None:
     connectable = create_engine(_url(), poolclass=pool.NullPool, future=True)
     with connectable.connect() as connection:
         # render_as_batch: SQLite cannot ALTER most columns; batch mode copies the table.
-        context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
-        )
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 

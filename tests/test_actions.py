@@ -1,0 +1,188 @@
+"""The custom actions run against a real SQLite knowledge base, with trackers shaped like
+the ones Rasa sends, without starting any server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.events import ActionEventList, ActionEventWhen
+from actions.fallback import ActionFallback
+from actions.places import ActionPlaceContact, ActionPlaceHours, ActionPlaceInfo, ActionPlacePrice
+from actions.practical import ActionPracticalInfo
+from actions.recommend import ActionRecommend
+from actions.services import ActionServiceFind
+from knowledge.models import Place, UnansweredQuestion
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")  # a Wednesday
+
+
+def run(
+    action, text: str, intent: str, entities: list[dict] | None = None, slots: dict[str, Any] | None = None
+) -> tuple[str, list[dict], list[dict]]:
+    tracker = Tracker(
+        sender_id="test",
+        slots={"language": "vi", "subject": None, **(slots or {})},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": entities or [],
+            "intent_ranking": [{"name": intent, "confidence": 0.9}],
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name=None,
+    )
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker, {})
+    text_out = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    buttons = [b for m in dispatcher.messages for b in (m.get("buttons") or [])]
+    return text_out, buttons, events
+
+
+def subject_of(events: list[dict]) -> str | None:
+    return next((e["value"] for e in events if e.get("name") == "subject"), None)
+
+
+def test_place_hours_by_name_without_diacritics(mini_kb):
+    text, buttons, events = run(ActionPlaceHours(), "bao tang cham may gio mo cua", "place_hours")
+    assert "Bảo tàng Điêu khắc Chăm" in text and "7:00–17:00" in text
+    assert "chưa được cán bộ du lịch xác minh" in text  # the row is unverified
+    place_id = mini_kb.execute(select(Place.id).where(Place.slug == "bao-tang-cham")).scalar_one()
+    assert subject_of(events) == f"place:{place_id}"
+    assert all("Bảo tàng Điêu khắc Chăm" in b["payload"] for b in buttons)
+
+
+def test_follow_up_uses_the_conversation_subject(mini_kb):
+    _, _, events = run(ActionPlaceInfo(), "Bảo tàng Chăm là gì", "place_info")
+    text, _, _ = run(
+        ActionPlacePrice(), "Giá vé bao nhiêu?", "place_price", slots={"subject": subject_of(events)}
+    )
+    assert "Bảo tàng Điêu khắc Chăm" in text and "60.000 đồng" in text
+
+
+def test_english_reply_uses_english_columns(mini_kb):
+    text, _, _ = run(
+        ActionPlaceHours(),
+        "what time does the cham museum open",
+        "place_hours",
+        entities=[{"entity": "language", "value": "en"}],
+    )
+    assert "Museum of Cham Sculpture" in text and "7am–5pm" in text
+
+
+def test_free_place_price(mini_kb):
+    text, _, _ = run(ActionPlacePrice(), "cầu rồng có mất phí không", "place_price")
+    assert "Cầu Rồng" in text and "miễn phí" in text
+
+
+def test_ambiguous_category_offers_buttons(mini_kb):
+    text, buttons, events = run(ActionPlaceHours(), "bảo tàng mấy giờ mở cửa", "place_hours")
+    assert "địa điểm nào" in text
+    assert {b["title"] for b in buttons} == {"Bảo tàng Điêu khắc Chăm", "Bảo tàng Đà Nẵng"}
+    assert all(b["payload"].startswith("/place_hours{") for b in buttons)
+    assert events == []
+
+
+def test_missing_fact_is_said_plainly_and_recorded(mini_kb):
+    text, _, _ = run(ActionPlaceContact(), "số điện thoại cầu rồng", "place_contact")
+    assert "chưa có số điện thoại hay website của Cầu Rồng" in text
+    reasons = mini_kb.execute(select(UnansweredQuestion.reason)).scalars().all()
+    assert reasons == ["no_such_fact"]
+
+
+def test_unknown_place_is_not_invented(mini_kb):
+    text, buttons, _ = run(
+        ActionPlaceInfo(),
+        "Hồ Gươm ở đâu",
+        "place_info",
+        entities=[{"entity": "place", "value": "Hồ Gươm", "start": 0, "end": 7}],
+    )
+    assert "chưa có thông tin về “Hồ Gươm”" in text
+    assert buttons  # suggestions from the base
+    assert mini_kb.execute(select(UnansweredQuestion.reason)).scalars().all() == ["no_such_place"]
+
+
+def test_recommend_by_theme_and_category(mini_kb):
+    text, _, _ = run(ActionRecommend(), "trời mưa thì đi đâu chơi", "recommend")
+    assert "Bảo tàng Điêu khắc Chăm" in text and "Cầu Rồng" not in text
+    text, _, _ = run(ActionRecommend(), "bai bien nao dep", "recommend")
+    assert "Biển Mỹ Khê" in text and "Bảo tàng" not in text
+    text, _, _ = run(ActionRecommend(), "nên đi đâu", "recommend")
+    assert "Cầu Rồng" in text and "Biển Mỹ Khê" in text
+
+
+def test_events_this_weekend_and_tonight(mini_kb):
+    text, _, _ = run(ActionEventList(), "cuối tuần này có sự kiện gì", "event_list")
+    assert "Cầu Rồng phun lửa, phun nước" in text and "28/11/2026" in text and "21:00" in text
+    text, _, _ = run(ActionEventList(), "tối nay có gì", "event_list")  # Wednesday: no show
+    assert "chưa có sự kiện nào" in text
+    assert "Cầu Rồng phun lửa" in text  # offered as coming up later
+
+
+def test_events_in_a_month_from_the_time_entity(mini_kb):
+    text, _, _ = run(
+        ActionEventList(),
+        "có gì vào tháng 2",
+        "event_list",
+        entities=[{"entity": "time", "value": "tháng 2"}],
+    )
+    assert "Tết Nguyên Đán 2027" in text
+
+
+def test_event_when_recurring_and_typical(mini_kb):
+    text, _, _ = run(ActionEventWhen(), "rồng phun lửa khi nào", "event_when")
+    assert "Thứ Bảy 28/11/2026, 21:00–21:15" in text
+    text, _, _ = run(ActionEventWhen(), "lễ hội pháo hoa khi nào", "event_when")
+    assert "Thường vào tháng 6–7" in text and "chưa có trong dữ liệu" in text
+
+
+def test_service_near_a_landmark(mini_kb):
+    text, _, _ = run(ActionServiceFind(), "bệnh viện gần cầu rồng", "service_find")
+    assert text.index("Bệnh viện Đà Nẵng") < text.index("Bệnh viện Xa Tâm")
+    assert "gần Cầu Rồng" in text and "km" in text and "0236 3821 118" in text
+
+
+def test_service_by_district(mini_kb):
+    text, _, _ = run(ActionServiceFind(), "benh vien o lien chieu", "service_find")
+    assert "Bệnh viện Xa Tâm" in text and "Bệnh viện Đà Nẵng" not in text
+
+
+def test_practical_info(mini_kb):
+    text, _, _ = run(ActionPracticalInfo(), "số cấp cứu là bao nhiêu", "practical_info")
+    assert "115" in text
+    text, _, _ = run(
+        ActionPracticalInfo(),
+        "do I need a visa",
+        "practical_info",
+        entities=[{"entity": "language", "value": "en"}],
+    )
+    assert "e-visa" in text and "Visas" in text
+
+
+def test_fallback_records_the_question(mini_kb):
+    text, buttons, _ = run(ActionFallback(), "asdf qwer", "nlu_fallback")
+    assert "chưa hiểu" in text and len(buttons) == 3
+    row = mini_kb.execute(select(UnansweredQuestion)).scalar_one()
+    assert (row.text, row.reason) == ("asdf qwer", "fallback")
+
+
+def test_button_payload_keeps_the_conversation_language(mini_kb):
+    tracker_text = '/place_hours{"place": "Bảo tàng Điêu khắc Chăm"}'
+    text, _, _ = run(
+        ActionPlaceHours(),
+        tracker_text,
+        "place_hours",
+        entities=[{"entity": "place", "value": "Bảo tàng Điêu khắc Chăm"}],
+        slots={"language": "en"},
+    )
+    assert "Museum of Cham Sculpture" in text
