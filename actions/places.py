@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from actions.context import Turn, kb_session, subject_ref, today
 from actions.replies import (
+    category_name,
     choice_buttons,
     event_name,
     lines,
@@ -144,10 +145,20 @@ def answer_subject(
     the base does not have it. Shared by the place and service actions."""
     en = turn.en
     if subject.choices:
-        dispatcher.utter_message(
-            text=tr(en, "Bạn muốn hỏi địa điểm nào?", "Which one do you mean?"),
-            buttons=choice_buttons(subject.choices, f"place_{aspect}", en),
-        )
+        buttons = choice_buttons(subject.choices, f"place_{aspect}", en)
+        if aspect == "info" and subject.category:
+            # "any good beaches?": a list of them answers better than "which one?".
+            kind = category_name(subject.category, en)
+            items = [
+                f"• {place_name(p, en)}: {pick(en, p, 'summary') or ''}".rstrip(": ") for p in subject.choices
+            ]
+            text = tr(en, f"Một số {kind} ở Đà Nẵng:", f"Some {kind} in Da Nang:") + "\n" + "\n".join(items)
+        elif subject.category:
+            kind = category_name(subject.category, en)
+            text = tr(en, f"Bạn muốn hỏi {kind} nào?", f"Which of the {kind} do you mean?")
+        else:
+            text = tr(en, "Bạn muốn hỏi địa điểm nào?", "Which one do you mean?")
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
     if subject.row is None:
         suggestions = find_places(session, tags=["famous"], limit=4)

@@ -17,6 +17,7 @@ from knowledge.vocabulary import find_categories
 class Subject:
     row: Place | Event | None = None
     choices: list[Place] = field(default_factory=list)
+    category: str | None = None  # the kind of place the choices share, if any
     unknown_name: str | None = None  # the classifier saw a name the base does not have
 
     @property
@@ -51,7 +52,7 @@ def resolve(turn: Turn, session: Session, kinds: tuple[str, ...] = ("place", "ev
         if len(choices) == 1:
             return Subject(row=choices[0])
         if choices:
-            return Subject(choices=choices)
+            return Subject(choices=choices, category=categories[0])
     if current_row is not None:
         return Subject(row=current_row)
     return Subject(unknown_name=turn.entity("place") or turn.entity("event"))

@@ -63,21 +63,23 @@ def model_fingerprint(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(out: Path, name: str, data: Sequence[Path] | None = None, config: Path | None = None) -> Path:
-    """Run ``rasa train`` and return the model path."""
+def train(out: Path, name: str, data: Sequence[Path] | None = None, nlu_only: bool = False) -> Path:
+    """Run ``rasa train`` (or ``rasa train nlu``) and return the model path."""
     out.mkdir(parents=True, exist_ok=True)
+    data_flag = "--nlu" if nlu_only else "--data"
     cmd = [
         str(BIN / "rasa"),
         "train",
+        *(["nlu"] if nlu_only else []),
         "--config",
-        str(config or ROOT / "config.yml"),
+        str(ROOT / "config.yml"),
         "--domain",
         str(ROOT / "domain.yml"),
         "--out",
         str(out),
         "--fixed-model-name",
         name,
-        "--data",
+        data_flag,
         *[str(d) for d in (data or [ROOT / "nlu_data"])],
     ]
     subprocess.run(cmd, cwd=ROOT, env=runtime_env(), check=True)
@@ -113,27 +115,25 @@ def write_endpoints(action_port: int, tracker_db: Path, path: Path) -> Path:
     return path
 
 
-def start_servers(
-    model: Path,
-    rasa_port: int,
-    action_port: int,
-    endpoints: Path,
-    log_dir: Path,
-    env: dict[str, str] | None = None,
-) -> list[subprocess.Popen]:
-    """Start the action server and the Rasa server, each in its own process group so that
-    stopping them also stops whatever they spawned."""
+def start_actions(port: int, log_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The rasa_sdk action server, in its own process group so stopping it stops all."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = env or runtime_env()
-    actions = subprocess.Popen(
-        [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+    return subprocess.Popen(
+        [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
-        env=env,
+        env=env or runtime_env(),
         start_new_session=True,
         stdout=open(log_dir / "actions.log", "ab"),
         stderr=subprocess.STDOUT,
     )
-    rasa = subprocess.Popen(
+
+
+def start_rasa(
+    model: Path, port: int, endpoints: Path, log_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """The Rasa server with the channels of credentials.yml (REST by default)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
         [
             str(BIN / "rasa"),
             "run",
@@ -144,19 +144,18 @@ def start_servers(
             "--credentials",
             str(ROOT / "credentials.yml"),
             "--port",
-            str(rasa_port),
+            str(port),
             "--interface",
             "127.0.0.1",
             "--cors",
             "*",
         ],
         cwd=ROOT,
-        env=env,
+        env=env or runtime_env(),
         start_new_session=True,
         stdout=open(log_dir / "rasa.log", "ab"),
         stderr=subprocess.STDOUT,
     )
-    return [actions, rasa]
 
 
 def wait_ready(url: str, procs: Sequence[subprocess.Popen], timeout: float = 180.0) -> None:
@@ -227,13 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-chat", action="store_true", help="only run the servers")
     args = parser.parse_args(argv)
 
-    from knowledge.cli import init, write_lookups
+    from knowledge.cli import init
 
     print("knowledge base:", init(), flush=True)
-    write_lookups()
     model = ensure_model()
     endpoints = write_endpoints(args.action_port, VAR / "tracker.db", VAR / "endpoints.yml")
-    procs = start_servers(model, args.rasa_port, args.action_port, endpoints, VAR / "logs")
+    logs = VAR / "logs"
+    procs = [start_actions(args.action_port, logs), start_rasa(model, args.rasa_port, endpoints, logs)]
     try:
         wait_ready(f"http://127.0.0.1:{args.action_port}/health", procs)
         wait_ready(f"http://127.0.0.1:{args.rasa_port}/", procs)

@@ -60,6 +60,9 @@ _TOO_GENERIC = {
     "hoa vang",
     "quang nam",
 }
+# Words that say nothing about which place is meant: a fuzzy match must also agree on at
+# least one word outside this set ("o da nang" is not "chợ Cồn Đà Nẵng").
+_UNDISTINCTIVE = {w for phrase in (*_GENERIC_PREFIXES, *_TOO_GENERIC) for w in phrase.split()}
 FUZZY_THRESHOLD = 86.0
 _MIN_FUZZY_WORD = 4
 
@@ -87,29 +90,51 @@ class NameMatch:
 
 def name_keys(*names: str | None) -> set[str]:
     """Every search key under which a row with these names/aliases is found."""
-    keys: set[str] = set()
+    direct, derived = _keys(names)
+    return direct | derived
+
+
+def _keys(names: Iterable[str | None]) -> tuple[set[str], set[str]]:
+    """The keys of the names themselves, and the shorter keys derived by dropping a
+    generic first word ("biển Mỹ Khê" -> "mỹ khê")."""
+    direct: set[str] = set()
+    derived: set[str] = set()
     for name in names:
-        if not name:
-            continue
-        key = search_key(name)
+        key = search_key(str(name)) if name else ""
         if not key:
             continue
-        keys.add(key)
+        direct.add(key)
         for prefix in _GENERIC_PREFIXES:
             if key.startswith(prefix + " "):
                 rest = key[len(prefix) + 1 :]
                 if len(rest.split()) >= 2 and rest not in _TOO_GENERIC:
-                    keys.add(rest)
+                    derived.add(rest)
                 break
     # A one-word key of one or two letters would match everyday words.
-    return {k for k in keys if " " in k or len(k) >= 3}
+    usable = lambda k: " " in k or len(k) >= 3  # noqa: E731
+    return {k for k in direct if usable(k)}, {k for k in derived - direct if usable(k)}
+
+
+def _ambiguous_keyword(word: str, key: str) -> bool:
+    """A short one-word keyword that loses its diacritics becomes an everyday word:
+    "thẻ" -> "the", "bão" -> "bao" (as in "bao nhiêu"), "cân" -> "can". Such keywords
+    are left out; the entry is still found by its longer keywords and its title."""
+    return " " not in key and len(key) <= 4 and key != word.strip().lower()
 
 
 class NameIndex:
-    def __init__(self, entries: Iterable[tuple[str, Target]]) -> None:
+    def __init__(
+        self, entries: Iterable[tuple[str, Target]], derived: Iterable[tuple[str, Target]] = ()
+    ) -> None:
         self._targets: dict[str, set[Target]] = defaultdict(set)
         for key, target in entries:
             self._targets[key].add(target)
+        # A derived key never competes with a real name: "chợ đêm Cầu Rồng" must not make
+        # "cầu rồng" ambiguous.
+        direct = set(self._targets)
+        for key, target in derived:
+            if key not in direct:
+                self._targets[key].add(target)
         self._by_word: dict[str, set[str]] = defaultdict(set)
         for key in self._targets:
             for word in key.split():
@@ -123,28 +148,26 @@ class NameIndex:
     @classmethod
     def from_session(cls, session: Session) -> NameIndex:
         entries: list[tuple[str, Target]] = []
-        rows = session.execute(
-            select(Place.id, Place.name_vi, Place.name_en, Place.aliases).where(~Place.retired)
-        )
-        for pid, name_vi, name_en, aliases in rows:
-            target = Target("place", pid)
-            entries += [(k, target) for k in name_keys(name_vi, name_en, *(aliases or []))]
-        rows = session.execute(
-            select(Event.id, Event.name_vi, Event.name_en, Event.aliases).where(~Event.retired)
-        )
-        for eid, name_vi, name_en, aliases in rows:
-            target = Target("event", eid)
-            entries += [(k, target) for k in name_keys(name_vi, name_en, *(aliases or []))]
+        derived: list[tuple[str, Target]] = []
+        for kind, model in (("place", Place), ("event", Event)):
+            rows = session.execute(
+                select(model.id, model.name_vi, model.name_en, model.aliases).where(~model.retired)
+            )
+            for row_id, name_vi, name_en, aliases in rows:
+                target = Target(kind, row_id)
+                direct, shorter = _keys((name_vi, name_en, *(aliases or [])))
+                entries += [(k, target) for k in direct]
+                derived += [(k, target) for k in shorter]
         rows = session.execute(select(Faq.id, Faq.title_vi, Faq.title_en, Faq.keywords).where(~Faq.retired))
         for fid, title_vi, title_en, keywords in rows:
             target = Target("faq", fid)
-            # Topic keywords are short ("visa", "sim", "113"): index them without the
-            # generic-prefix expansion but keep short numbers such as 113.
+            # Topic keywords are short ("visa", "sim", "113"): indexed as they are, without
+            # the generic-prefix expansion, and short numbers such as 113 are kept.
             for word in (title_vi, title_en, *(keywords or [])):
-                key = search_key(word or "")
-                if key:
+                key = search_key(str(word or ""))
+                if key and not _ambiguous_keyword(str(word), key):
                     entries.append((key, target))
-        return cls(entries)
+        return cls(entries, derived)
 
     def find(self, text: str, kinds: Iterable[str] | None = None) -> list[NameMatch]:
         """Names in ``text``, best first: exact before fuzzy, longer before shorter."""
@@ -169,7 +192,7 @@ class NameIndex:
                     taken[i : i + n] = [True] * n
 
         matches += self._fuzzy(words, taken, targets_of)
-        matches.sort(key=lambda m: (-m.score, -(m.end - m.start), m.start))
+        matches.sort(key=lambda m: (-m.score, -(m.end - m.start), -len(m.key), m.start))
         return matches
 
     def find_partial(self, text: str, kinds: Iterable[str], min_cover: float = 0.5) -> list[Target]:
@@ -206,15 +229,18 @@ class NameIndex:
         found: list[NameMatch] = []
         for key in candidates:
             size = len(key.split())
-            if size < 2 and len(key) < 5:
+            distinctive = [w for w in key.split() if w not in _UNDISTINCTIVE]
+            if (size < 2 and len(key) < 5) or not distinctive:
                 continue  # a short single word is too easy to hit by accident
             best: tuple[float, int, int] | None = None
             for n in {max(1, size - 1), size, size + 1}:
                 for i in range(len(words) - n + 1):
                     if any(taken[i : i + n]):
                         continue
-                    score = fuzz.ratio(" ".join(words[i : i + n]), key)
-                    if score >= FUZZY_THRESHOLD and (best is None or score > best[0]):
+                    window = words[i : i + n]
+                    score = fuzz.ratio(" ".join(window), key)
+                    agrees = any(fuzz.ratio(w, d) >= 80 for w in window for d in distinctive)
+                    if score >= FUZZY_THRESHOLD and agrees and (best is None or score > best[0]):
                         best = (score, i, i + n)
             if best:
                 targets = targets_of(key)

@@ -216,3 +216,11 @@ def seeded_kb(kb_url: str) -> Iterator[Session]:
         seed(session, read_seed())
         session.commit()
         yield session
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The project's model, trained once if the training data changed (as `make run` does)."""
+    from bot.launcher import ensure_model
+
+    return ensure_model()

@@ -87,7 +87,7 @@ def test_free_place_price(mini_kb):
 
 def test_ambiguous_category_offers_buttons(mini_kb):
     text, buttons, events = run(ActionPlaceHours(), "bảo tàng mấy giờ mở cửa", "place_hours")
-    assert "địa điểm nào" in text
+    assert "Bạn muốn hỏi bảo tàng nào?" in text
     assert {b["title"] for b in buttons} == {"Bảo tàng Điêu khắc Chăm", "Bảo tàng Đà Nẵng"}
     assert all(b["payload"].startswith("/place_hours{") for b in buttons)
     assert events == []
@@ -186,3 +186,11 @@ def test_button_payload_keeps_the_conversation_language(mini_kb):
         slots={"language": "en"},
     )
     assert "Museum of Cham Sculpture" in text
+
+
+def test_category_only_info_question_lists_places(mini_kb):
+    text, buttons, _ = run(
+        ActionPlaceInfo(), "any good museums?", "place_info", entities=[{"entity": "language", "value": "en"}]
+    )
+    assert "Some museums in Da Nang" in text and "Museum of Cham Sculpture" in text
+    assert buttons[0]["payload"].startswith("/place_info{")

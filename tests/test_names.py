@@ -107,3 +107,13 @@ def test_cache_does_not_query_between_checks(mini_kb):
     mini_kb.commit()
     assert cache.get(mini_kb) is first
     assert mini_kb.execute(select(Place).where(Place.slug == "x")).scalar_one()
+
+
+def test_derived_short_keys_never_shadow_a_real_name():
+    # "chợ đêm Cầu Rồng" drops its generic prefix to "cầu rồng", which is the bridge's name.
+    index = NameIndex(
+        [("cau rong", Target("place", 1)), ("cho dem cau rong", Target("place", 2))],
+        derived=[("cau rong", Target("place", 2)), ("my khe", Target("place", 3))],
+    )
+    assert index.find("cầu rồng ở đâu")[0].targets == (Target("place", 1),)
+    assert index.find("mỹ khê")[0].targets == (Target("place", 3),)
