@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from bot.language import detect_language
+from bot.text_normalise import normalise
 from knowledge import unanswered
 from knowledge.db import new_session
 from knowledge.names import NameIndex, NameIndexCache, NameMatch
@@ -56,15 +57,17 @@ class Turn:
     language: str
     entities: dict[str, list[str]]
     subject: str | None
+    typed: bool = True  # False for a button press: the words are the button's, not the visitor's
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> Turn:
         message = tracker.latest_message or {}
-        text = message.get("text") or ""
+        # NFD input reaches us as typed, and entity values are slices of it.
+        text = normalise(message.get("text") or "")
         entities: dict[str, list[str]] = {}
         for ent in message.get("entities") or []:
             if ent.get("value") is not None:
-                entities.setdefault(ent["entity"], []).append(str(ent["value"]))
+                entities.setdefault(ent["entity"], []).append(normalise(str(ent["value"])))
         if text.startswith("/"):
             # A button payload (/intent{"place": "..."}): no words of the visitor's own,
             # so the language stays what the conversation was in.
@@ -73,7 +76,8 @@ class Turn:
         else:
             language = (entities.get("language") or [None])[-1] or detect_language(text)
         intent = (message.get("intent") or {}).get("name") or ""
-        return cls(text, intent, language, entities, tracker.get_slot("subject"))
+        typed = not (message.get("text") or "").startswith("/")
+        return cls(text, intent, language, entities, tracker.get_slot("subject"), typed)
 
     @property
     def en(self) -> bool:

@@ -15,6 +15,7 @@ from actions.replies import event_buttons, event_name, lines, occurrence_label, 
 from actions.subjects import Subject
 from actions.time_expressions import DateRange, parse_time_expression
 from knowledge.queries import Occurrence, events_between, get_event, get_place, next_occurrences
+from knowledge.vocabulary import asks_where
 
 _DEFAULT_DAYS = 30  # "what's on?" with no date: the coming month
 _MAX_LISTED = 6
@@ -106,17 +107,19 @@ class ActionEventWhen(Action):
         with kb_session() as session:
             matches = turn.find_names(session, ("event",))
             event_ids = [matches[0].targets[0].id] if matches and len(matches[0].targets) == 1 else []
+            place_matches = [] if matches else turn.find_names(session, ("place",))
+            if place_matches and place_matches[0].exact and len(place_matches[0].targets) == 1:
+                # A place, not an event, was named ("Cầu Rồng mấy giờ?", "where is the
+                # Dragon Bridge?"): answer about the place.
+                place = get_place(session, place_matches[0].targets[0].id)
+                aspect = "location" if asks_where(turn.text) else "hours"
+                return answer_subject(dispatcher, turn, session, Subject(row=place), aspect)
             if not matches:
                 # Event names are long ("Lễ hội Pháo hoa Quốc tế Đà Nẵng") and visitors
                 # shorten them ("lễ hội pháo hoa"): accept a clear partial match.
                 partial = names(session).find_partial(turn.text, ("event",), min_cover=0.6)
                 event_ids = [t.id for t in partial[:1]]
             if not event_ids:
-                # Maybe a place was named ("Cầu Rồng mấy giờ?"): answer its hours instead.
-                place_matches = turn.find_names(session, ("place",))
-                if place_matches and len(place_matches[0].targets) == 1:
-                    place = get_place(session, place_matches[0].targets[0].id)
-                    return answer_subject(dispatcher, turn, session, Subject(row=place), "hours")
                 upcoming = events_between(session, today(), today() + timedelta(days=90))
                 unknown = turn.entity("event")
                 if unknown:

@@ -44,7 +44,8 @@ class ActionPracticalInfo(Action):
                     ]
                     dispatcher.utter_message(text=faq_text(faq, en), buttons=buttons)
                     return []
-            if turn.text.strip() and not turn.text.startswith("/"):
+            asked = turn.typed and bool(turn.text.strip())
+            if asked:
                 turn.record_unanswered(session, "no_such_topic")
             menu = list(
                 session.execute(
@@ -65,8 +66,14 @@ class ActionPracticalInfo(Action):
             dispatcher.utter_message(
                 text=tr(
                     en,
-                    "Bạn cần thông tin gì? Mình có thể giúp về:",
-                    "What would you like to know? I can help with:",
+                    "Mình chưa có thông tin về điều này. Mình chỉ hỗ trợ thông tin du lịch và dịch vụ ở "
+                    "Đà Nẵng, ví dụ:"
+                    if asked
+                    else "Bạn cần thông tin gì? Mình có thể giúp về:",
+                    "I have no information on that: I can only help with Da Nang travel and city "
+                    "information, for example:"
+                    if asked
+                    else "What would you like to know? I can help with:",
                 ),
                 buttons=buttons,
             )

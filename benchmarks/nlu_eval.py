@@ -78,7 +78,7 @@ def evaluate(report_dir: Path = REPORTS) -> dict:
             check=True,
         )
     intents = json.loads((report_dir / "rasa" / "intent_report.json").read_text())
-    entities_path = report_dir / "rasa" / "DIETClassifier_report.json"
+    entities_path = report_dir / "rasa" / "CRFEntityExtractor_report.json"
     entities = json.loads(entities_path.read_text()) if entities_path.exists() else {}
     summary = {
         "train_examples": n_train,

@@ -19,6 +19,7 @@ _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _VOWELS = set("aăâeêioôơuưy")
 _MODIFIED_VOWELS = set("ăâêôơư")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 # Teencode and common chat abbreviations, keyed by their folded form. Only unambiguous
 # expansions are listed: "bn" (bạn / bao nhiêu) and "h" (giờ / hả) depend on context and
@@ -114,11 +115,18 @@ def _tone_target(letters: list[str]) -> int | None:
     return cluster[1]
 
 
+_FOREIGN_LETTERS = set("fjwz")
+
+
 def _canonical_syllable(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word)
-    tone = next((c for c in decomposed if c in _TONE_MARKS), None)
-    if tone is None:
-        return word
+    tones = [c for c in decomposed if c in _TONE_MARKS]
+    if len(tones) != 1:
+        return word  # no tone, or not a Vietnamese syllable ("résumé")
+    tone = tones[0]
+    lower = word.lower()
+    if _FOREIGN_LETTERS & set(lower) or len(_VOWEL_GROUPS.findall(fold_letters(lower))) != 1:
+        return word  # "Café", "José": foreign words keep their accents where they are
     bare = nfc("".join(c for c in decomposed if c not in _TONE_MARKS))
     if len(bare) != len(word):  # not a plain Vietnamese syllable: leave it alone
         return word
@@ -168,16 +176,25 @@ def nfc_with_offsets(text: str) -> tuple[str, list[int]]:
     return normalised, starts
 
 
-def strip_diacritics(text: str) -> str:
-    """Remove every diacritic and map đ/Đ to d/D, keeping case and length for NFC input."""
+def fold_letters(text: str) -> str:
+    """``strip_diacritics`` for text that is already NFC (no re-normalisation)."""
     out = []
-    for ch in nfc(text):
-        if ch in "đĐ":
-            out.append("d" if ch == "đ" else "D")
+    for ch in text:
+        if ch in _D_LETTERS:
+            out.append(_D_LETTERS[ch])
             continue
         base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
         out.append(base if len(base) == 1 else ch)
     return "".join(out)
+
+
+# Đ/đ, and Ð (U+00D0, Icelandic eth) that some old Vietnamese encodings produce for Đ.
+_D_LETTERS = {"đ": "d", "Đ": "D", "Ð": "D", "ð": "d"}
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove every diacritic and map đ/Đ to d/D, keeping case and length for NFC input."""
+    return fold_letters(nfc(text))
 
 
 def fold(text: str) -> str:
@@ -198,4 +215,4 @@ def expand_teencode(text: str) -> str:
 def search_key(text: str) -> str:
     """The key two spellings of the same phrase share: teencode expanded, folded, with
     punctuation and repeated spaces removed. "Bảo tàng  Chăm!" and "bao tang cham" -> "bao tang cham"."""
-    return " ".join(_TOKEN.findall(fold(expand_teencode(text)).replace("_", " ")))
+    return " ".join(_TOKEN.findall(fold(expand_teencode(text.replace("_", " "))).replace("_", " ")))

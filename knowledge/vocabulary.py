@@ -251,3 +251,28 @@ def find_district(text: str) -> str | None:
         if t.has(district):
             return district
     return None
+
+
+WHERE_WORDS: tuple[str, ...] = (
+    "ở đâu",
+    "chỗ nào",
+    "nằm đâu",
+    "địa chỉ",
+    "đường đi",
+    "đi thế nào",
+    "đi như thế nào",
+    "đi bằng gì",
+    "cách đi",
+    "where",
+    "address",
+    "directions",
+    "how to get",
+    "how do i get",
+    "how can i get",
+)
+
+
+def asks_where(text: str) -> bool:
+    """Whether the question asks where something is or how to get there."""
+    t = _Text(text)
+    return any(t.has(phrase) for phrase in WHERE_WORDS)

@@ -194,3 +194,34 @@ def test_category_only_info_question_lists_places(mini_kb):
     )
     assert "Some museums in Da Nang" in text and "Museum of Cham Sculpture" in text
     assert buttons[0]["payload"].startswith("/place_info{")
+
+
+def test_event_question_about_a_place_answers_about_the_place(mini_kb):
+    text, _, _ = run(
+        ActionEventWhen(),
+        "where is the dragon bridge",
+        "event_when",
+        entities=[{"entity": "language", "value": "en"}],
+    )
+    assert "Dragon Bridge" in text and "Nguyen Van Linh St" in text and "google.com/maps" in text
+    text, _, _ = run(ActionEventWhen(), "cầu rồng mấy giờ", "event_when")
+    assert "Cầu Rồng – giờ mở cửa: Cả ngày" in text
+
+
+def test_practical_question_with_no_matching_entry_says_so(mini_kb):
+    text, buttons, _ = run(
+        ActionPracticalInfo(),
+        "who won the world cup",
+        "practical_info",
+        entities=[{"entity": "language", "value": "en"}],
+    )
+    assert "I have no information on that" in text and "only help with Da Nang" in text
+    assert buttons
+    reasons = mini_kb.execute(select(UnansweredQuestion.reason)).scalars().all()
+    assert reasons == ["no_such_topic"]
+
+
+def test_button_press_with_no_topic_shows_the_menu_without_recording(mini_kb):
+    text, _, _ = run(ActionPracticalInfo(), "/practical_info", "practical_info")
+    assert "Bạn cần thông tin gì?" in text
+    assert mini_kb.execute(select(UnansweredQuestion)).first() is None

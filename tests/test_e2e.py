@@ -77,7 +77,18 @@ def test_strange_messages_get_a_polite_reply(assistant, message):
         assert "Traceback" not in (reply.get("text") or "")
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"sender": 5}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b'{"sender": 5}',
+        b'{"sender": "x"}',
+        b'{"sender": "x", "message": 3}',
+        b'{"sender": "", "message": "hi"}',
+        b'{"sender": "x", "message": "hi", "metadata": 1}',
+    ],
+)
 def test_malformed_webhook_requests_get_a_4xx(assistant, body):
     request = urllib.request.Request(
         f"http://127.0.0.1:{assistant.rasa_port}/webhooks/rest/webhook",

@@ -1,0 +1,1 @@
+"""Input channels: how visitors' messages reach the Rasa server."""
