@@ -23,9 +23,10 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from knowledge.config import PROJECT_ROOT as ROOT
+from knowledge.config import VAR_DIR as VAR
+
 MODELS = ROOT / "models"
-VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 # Everything whose change must lead to a new model.
 MODEL_INPUTS = (

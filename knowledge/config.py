@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "knowledge.db"
+# Runtime state (databases, logs): var/ in the project unless ASSISTANT_VAR_DIR says otherwise.
+VAR_DIR = Path(os.environ.get("ASSISTANT_VAR_DIR") or PROJECT_ROOT / "var")
+DEFAULT_SQLITE_PATH = VAR_DIR / "knowledge.db"
 
 
 def database_url() -> str:

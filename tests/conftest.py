@@ -4,6 +4,7 @@ with a small hand-made data set or with the project's seed data."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -192,14 +193,52 @@ MINI = {
 }
 
 
-@pytest.fixture
-def kb_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh, migrated SQLite knowledge base that the code under test finds through
-    DATABASE_URL, like the real servers do."""
-    url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+# The PostgreSQL server the production profile uses; on a machine without one the
+# PostgreSQL variants of the knowledge tests are skipped with this reason.
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_database(name: str) -> str:
+    """Create an empty database for one test and return its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server to test against"
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}")
+    finally:
+        admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from knowledge.db import get_engine
+
+    get_engine(url).dispose()
+    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def kb_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated knowledge base that the code under test finds through
+    DATABASE_URL, like the real servers do: a SQLite file (the embedded default) and a
+    PostgreSQL database (the production engine)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+    else:
+        url = _postgres_database(f"kb_test_{uuid.uuid4().hex[:12]}")
     monkeypatch.setenv("DATABASE_URL", url)
     upgrade(url)
-    return url
+    yield url
+    if request.param == "postgresql":
+        _drop_postgres_database(url)
 
 
 @pytest.fixture
