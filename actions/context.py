@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from bot.language import detect_language
-from bot.text_normalise import normalise
+from bot.text_normalise import normalise, search_key
 from knowledge import unanswered
 from knowledge.db import new_session
 from knowledge.names import NameIndex, NameIndexCache, NameMatch
@@ -91,16 +91,28 @@ class Turn:
         """Keep the question for staff: the base could not answer it."""
         unanswered.record(session, self.text, reason, intent=self.intent, language=self.language)
 
+    def named(self) -> list[str]:
+        """The place and event names the classifier marked (or a button carried)."""
+        return self.entities.get("place", []) + self.entities.get("event", [])
+
     def find_names(self, session: Session, kinds: tuple[str, ...]) -> list[NameMatch]:
         """Names in the entity values first (the classifier's spans, or a button's
         payload), then anywhere in the text: the base is the judge of what is a name."""
         index = names(session)
-        for entity in ("place", "event"):
-            for value in self.entities.get(entity, []):
-                found = index.find(value, kinds)
-                if found:
-                    return found
-        return index.find(self.text, kinds)
+        for value in self.named():
+            found = [m for m in index.find(value, kinds) if _covers(m, value)]
+            if found:
+                return found
+        found = index.find(self.text, kinds)
+        unknown = [f" {search_key(v)} " for v in self.named()]
+        # A known name inside a name the base does not know ("Hội An" in "VinWonders Nam
+        # Hội An") is not what the visitor asked about.
+        return [m for m in found if not any(f" {m.key} " in u for u in unknown)]
+
+
+def _covers(match: NameMatch, value: str) -> bool:
+    """Whether a match accounts for most of an entity value's words."""
+    return (match.end - match.start) >= 0.6 * max(len(search_key(value).split()), 1)
 
 
 def subject_ref(kind: str, row_id: int) -> str:

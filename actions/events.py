@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,12 +14,11 @@ from actions.places import answer_subject
 from actions.replies import event_buttons, event_name, lines, occurrence_label, pick, tr
 from actions.subjects import Subject
 from actions.time_expressions import DateRange, parse_time_expression
-from knowledge.queries import Occurrence, events_between, get_event, get_place, next_occurrences
+from knowledge.queries import Occurrence, clock_time, events_between, get_event, get_place, next_occurrences
 from knowledge.vocabulary import asks_where
 
 _DEFAULT_DAYS = 30  # "what's on?" with no date: the coming month
 _MAX_LISTED = 6
-_EVENING_FROM = "16:00"
 
 
 def _requested_range(turn: Turn) -> DateRange | None:
@@ -32,11 +31,21 @@ def _requested_range(turn: Turn) -> DateRange | None:
     return parse_time_expression(turn.text, now)
 
 
+# When each part of the day begins and ends, for "sáng mai", "chiều nay", "tonight".
+_PARTS_OF_DAY = {
+    "morning": (time(0, 0), time(12, 0)),
+    "afternoon": (time(12, 0), time(18, 0)),
+    "evening": (time(16, 0), time(23, 59, 59)),
+}
+
+
 def _fits_part_of_day(occ: Occurrence, part: str | None) -> bool:
     # An all-day festival fits any part of the day; a timed show only its own.
-    if part != "evening" or not occ.event.start_time:
+    starts = clock_time(occ.event.start_time)
+    if part not in _PARTS_OF_DAY or starts is None:
         return True
-    return occ.event.start_time >= _EVENING_FROM
+    begin, end = _PARTS_OF_DAY[part]
+    return begin <= starts < end
 
 
 class ActionEventList(Action):
@@ -138,7 +147,14 @@ class ActionEventWhen(Action):
                 )
                 return []
             event = get_event(session, event_ids[0])
-            if event is None:
+            if event is None:  # retired a moment ago
+                dispatcher.utter_message(
+                    text=tr(
+                        en,
+                        "Sự kiện này không còn trong dữ liệu du lịch.",
+                        "This event is no longer in the tourism database.",
+                    )
+                )
                 return []
             name = event_name(event, en)
             upcoming = next_occurrences(event, today(), count=3)

@@ -35,9 +35,18 @@ _ASPECT_QUESTION = {
     "contact": ("Bạn cần liên hệ địa điểm nào?", "Contact details of which place?"),
 }
 _MISSING = {
+    "info": ("mô tả", "a description"),
+    "location": ("địa chỉ", "an address"),
     "hours": ("giờ mở cửa", "opening hours"),
     "price": ("giá vé", "ticket prices"),
     "contact": ("số điện thoại hay website", "a phone number or website"),
+}
+
+_EVENT_MISSING = {
+    "location": ("địa điểm tổ chức", "a venue"),
+    "hours": ("thời gian diễn ra", "dates or times"),
+    "price": ("giá vé", "ticket prices"),
+    "contact": ("thông tin liên hệ", "contact details"),
 }
 
 
@@ -50,21 +59,22 @@ def _place_reply(place: Place, aspect: str, en: bool) -> tuple[str, bool]:
         address and tr(en, f"📍 Địa chỉ: {address}", f"📍 Address: {address}"),
         link and tr(en, f"🗺 Bản đồ: {link}", f"🗺 Map: {link}"),
     )
-    if aspect == "info":
+    summary, description = pick(en, place, "summary"), pick(en, place, "description")
+    if aspect == "info" and (summary or description or where):
         return lines(
-            f"{name}: {pick(en, place, 'summary') or ''}".rstrip(": "),
-            pick(en, place, "description"),
+            f"{name}: {summary}" if summary else name,
+            description,
             where,
             unverified_note(place, en),
         ), True
-    if aspect == "location":
-        how = pick(en, place, "how_to_get")
+    how = pick(en, place, "how_to_get")
+    if aspect == "location" and (where or how):
         return lines(
             name,
             where,
             how and tr(en, f"🚗 Cách đi: {how}", f"🚗 Getting there: {how}"),
             unverified_note(place, en),
-        ), bool(address or link)
+        ), True
     if aspect == "hours":
         hours = pick(en, place, "hours")
         if hours:
@@ -113,24 +123,25 @@ def _event_reply(event: Event, aspect: str, en: bool, session: Session) -> tuple
     link = map_link(venue) if venue else None
     where = lines(venue_text and f"📍 {venue_text}", link and tr(en, f"🗺 Bản đồ: {link}", f"🗺 Map: {link}"))
     note = unverified_note(event, en)
+    summary = pick(en, event, "summary")
     if aspect == "info":
         return lines(
-            f"{name}: {pick(en, event, 'summary') or ''}".rstrip(": "),
+            f"{name}: {summary}" if summary else name,
             pick(en, event, "description"),
             typical,
             when,
             where,
             note,
         ), True
-    if aspect == "location":
-        return lines(name, where, note), bool(where)
-    if aspect == "hours":
-        return lines(name, typical, when, note), bool(typical or when)
+    if aspect == "location" and where:
+        return lines(name, where, note), True
+    if aspect == "hours" and (typical or when):
+        return lines(name, typical, when, note), True
     if aspect == "price":
         price = pick(en, event, "price")
         if price:
             return lines(tr(en, f"🎟 {name}: {price}", f"🎟 {name}: {price}"), note), True
-    vi_missing, en_missing = _MISSING.get(aspect, ("thông tin này", "this information"))
+    vi_missing, en_missing = _EVENT_MISSING[aspect]
     return tr(
         en,
         f"Dữ liệu du lịch chưa có {vi_missing} của {name}.",

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.context import Turn, kb_session, names
+from actions.context import Turn, kb_session, names, payload
 from actions.replies import faq_text, pick, tr
 from knowledge.models import Faq
 from knowledge.queries import get_faq
@@ -37,7 +37,7 @@ class ActionPracticalInfo(Action):
                     buttons = [
                         {
                             "title": pick(en, o, "title"),
-                            "payload": f'/practical_info{{"category": "{o.title_vi}"}}',
+                            "payload": payload("practical_info", category=o.title_vi),
                         }
                         for o in others
                         if o is not None and o.id != faq.id
@@ -60,7 +60,7 @@ class ActionPracticalInfo(Action):
                     buttons.append(
                         {
                             "title": pick(en, faq, "title"),
-                            "payload": f'/practical_info{{"category": "{faq.title_vi}"}}',
+                            "payload": payload("practical_info", category=faq.title_vi),
                         }
                     )
             dispatcher.utter_message(

@@ -12,34 +12,21 @@ from actions.replies import category_name, choice_buttons, pick, place_name, tr
 from knowledge.queries import find_places
 from knowledge.vocabulary import find_categories, find_district, find_tags
 
-# Themes a visitor names, in the order they take precedence when several are named.
-_THEMES_VI = {
-    "evening": "buổi tối",
-    "children": "đi cùng trẻ em",
-    "rain": "ngày mưa",
-    "free": "miễn phí",
-    "nature": "thiên nhiên",
-    "photo": "chụp ảnh đẹp",
-    "history": "lịch sử, văn hóa",
-    "shopping": "mua sắm",
-    "spiritual": "tâm linh",
-    "adventure": "mạo hiểm",
-    "relax": "thư giãn",
-    "day_trip": "đi trong ngày",
-}
-_THEMES_EN = {
-    "evening": "the evening",
-    "children": "children",
-    "rain": "a rainy day",
-    "free": "free",
-    "nature": "nature",
-    "photo": "photos",
-    "history": "history and culture",
-    "shopping": "shopping",
-    "spiritual": "spiritual visits",
-    "adventure": "adventure",
-    "relax": "relaxing",
-    "day_trip": "day trips",
+# The heading of a list of suggestions for each theme a visitor can name.
+_THEME_HEADINGS: dict[str, tuple[str, str]] = {
+    "famous": ("Những điểm nổi tiếng nên đến", "Famous sights worth seeing"),
+    "evening": ("Gợi ý đi chơi buổi tối", "Ideas for the evening"),
+    "children": ("Gợi ý khi đi cùng trẻ em", "Ideas with children"),
+    "rain": ("Gợi ý cho ngày mưa", "Ideas for a rainy day"),
+    "free": ("Điểm tham quan miễn phí", "Free sights"),
+    "nature": ("Gợi ý cho người yêu thiên nhiên", "Ideas for nature lovers"),
+    "photo": ("Điểm chụp ảnh đẹp", "Great photo spots"),
+    "history": ("Gợi ý về lịch sử, văn hóa", "History and culture"),
+    "shopping": ("Gợi ý mua sắm", "Shopping ideas"),
+    "spiritual": ("Điểm tham quan tâm linh", "Spiritual sights"),
+    "adventure": ("Gợi ý cho người thích mạo hiểm", "Ideas for adventure"),
+    "relax": ("Gợi ý để thư giãn", "Ideas to relax"),
+    "day_trip": ("Gợi ý đi trong ngày", "Day trips"),
 }
 _ATTRACTION_CATEGORIES = {
     "beach",
@@ -74,7 +61,9 @@ class ActionRecommend(Action):
         en = turn.en
         text = " ".join([turn.text, *turn.entities.get("category", [])])
         categories = [c for c in find_categories(text) if c in _ATTRACTION_CATEGORIES][:1]
-        themes = [t for t in find_tags(text) if t in _THEMES_VI][:1]
+        themes = [t for t in find_tags(text) if t in _THEME_HEADINGS][:1]
+        if not categories and not themes:
+            themes = ["famous"]  # "what should I see?": the sights everyone is told about
         district = find_district(text)
         with kb_session() as session:
             places = find_places(
@@ -86,11 +75,8 @@ class ActionRecommend(Action):
             if categories:
                 topic = category_name(categories[0], en)
                 head = tr(en, f"Một số {topic} nên ghé", f"Some {topic} worth visiting")
-            elif themes:
-                head = tr(en, f"Gợi ý cho {_THEMES_VI[themes[0]]}", f"Ideas for {_THEMES_EN[themes[0]]}")
             else:
-                places = places if places else find_places(session, kind="attraction", limit=5)
-                head = tr(en, "Những điểm nổi tiếng nên đến", "Famous sights worth seeing")
+                head = tr(en, *_THEME_HEADINGS[themes[0]])
             if district:
                 head += tr(en, f" ở {district}", f" in {district}")
             if not places:

@@ -81,6 +81,10 @@ def occurrence_label(occ: Occurrence, en: bool) -> str:
     label = day_label(occ.start, en)
     if occ.end != occ.start:
         label += f" – {day_label(occ.end, en)}"
+    if len(occ.also) == 1:
+        label += tr(en, f" (cả {day_label(occ.also[0], en)})", f" (also {day_label(occ.also[0], en)})")
+    elif occ.also:  # a weekly show over a month: say how often, not every date
+        label += tr(en, f" (và {len(occ.also)} lần nữa)", f" (and {len(occ.also)} more times)")
     if occ.event.start_time:
         label += f", {occ.event.start_time}"
         if occ.event.end_time:

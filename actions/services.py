@@ -9,13 +9,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import Turn, kb_session, subject_ref
+from actions.context import Turn, kb_session, payload, subject_ref
 from actions.places import answer_subject
 from actions.replies import category_name, choice_buttons, map_link, pick, place_name, tr
 from actions.subjects import Subject
 from knowledge.models import Place
 from knowledge.queries import find_places, get_place, places_near
-from knowledge.vocabulary import find_categories, find_dishes, find_district
+from knowledge.vocabulary import asks_near, find_categories, find_dishes, find_district
 
 SERVICE_CATEGORIES = (
     "hospital",
@@ -68,6 +68,10 @@ class ActionServiceFind(Action):
                 if landmarks and len(landmarks[0].targets) == 1
                 else None
             )
+            if landmark is not None and categories and en and not asks_near(turn.text):
+                # English names collide with everyday words ("my son" is also Mỹ Sơn):
+                # an English speaker says "near" when a place is a landmark.
+                landmark = None
             if landmark is not None and (not categories or landmark.category in categories):
                 # A named service ("ga Đà Nẵng ở đâu"): answer about it directly.
                 return answer_subject(dispatcher, turn, session, Subject(row=landmark), "location")
@@ -79,7 +83,7 @@ class ActionServiceFind(Action):
                         "What are you looking for? For example: hospital, pharmacy, ATM, hotel, restaurant.",
                     ),
                     buttons=[
-                        {"title": category_name(c, en), "payload": f'/service_find{{"category": "{c}"}}'}
+                        {"title": category_name(c, en), "payload": payload("service_find", category=c)}
                         for c in ("hospital", "pharmacy", "bank", "restaurant")
                     ],
                 )
@@ -87,7 +91,7 @@ class ActionServiceFind(Action):
             category = categories[0]
             tags = dishes[:1] if category == "restaurant" else []
             what = category_name(category, en)
-            if landmark is not None and landmark.lat is not None:
+            if landmark is not None and landmark.lat is not None and landmark.lon is not None:
                 near = places_near(
                     session,
                     landmark.lat,
@@ -107,8 +111,8 @@ class ActionServiceFind(Action):
                         limit=_LIMIT,
                     )
                 where = place_name(landmark, en)
-                head = tr(en, f"{what.capitalize()} gần {where}:", f"{what.capitalize()} near {where}:")
-                rows = [(p, d) for p, d in near]
+                head = tr(en, f"Gần {where} có các {what} sau:", f"Near {where}, these {what}:")
+                rows = near
                 ref = [SlotSet("subject", subject_ref("place", landmark.id))]
             else:
                 found = find_places(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from actions.context import Turn, parse_subject
 from knowledge.models import Event, Place
 from knowledge.queries import find_places, get_event, get_place
-from knowledge.vocabulary import find_categories
+from knowledge.vocabulary import find_categories, is_kind_of_place
 
 
 @dataclass
@@ -37,10 +37,28 @@ def resolve(turn: Turn, session: Session, kinds: tuple[str, ...] = ("place", "ev
     matches = turn.find_names(session, kinds)
     if matches:
         targets = matches[0].targets
-        if len(targets) == 1:
-            return Subject(row=_load(session, targets[0].kind, targets[0].id))
-        places = [get_place(session, t.id) for t in targets if t.kind == "place"]
-        return Subject(choices=[p for p in places if p is not None][:6])
+        places = [t for t in targets if t.kind == "place"]
+        # One place and one event of the same name ("cầu quay"): a question about a
+        # place is about the place; with no place among them, the first event.
+        chosen = (
+            targets
+            if len(targets) == 1
+            else places
+            if len(places) == 1
+            else targets[:1]
+            if not places
+            else []
+        )
+        if chosen:
+            return Subject(row=_load(session, chosen[0].kind, chosen[0].id))
+        rows = [get_place(session, t.id) for t in places]
+        return Subject(choices=[p for p in rows if p is not None][:6])
+
+    # A name the classifier marked but the base does not have: say so, rather than
+    # answering about the previous subject or a kind of place.
+    unknown = [v for v in turn.named() if not is_kind_of_place(v)]
+    if unknown:
+        return Subject(unknown_name=unknown[0])
 
     current = parse_subject(turn.subject)
     current_row = _load(session, *current) if current and current[0] in kinds else None
@@ -53,6 +71,4 @@ def resolve(turn: Turn, session: Session, kinds: tuple[str, ...] = ("place", "ev
             return Subject(row=choices[0])
         if choices:
             return Subject(choices=choices, category=categories[0])
-    if current_row is not None:
-        return Subject(row=current_row)
-    return Subject(unknown_name=turn.entity("place") or turn.entity("event"))
+    return Subject(row=current_row)

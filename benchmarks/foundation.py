@@ -34,6 +34,7 @@ from tests.e2e.servers import Assistant  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 LATENCY_TURNS = 300
 WARMUP_TURNS = 20
+TURNS_PER_CONVERSATION = 20
 
 
 def measure_training(work: Path) -> dict:
@@ -76,13 +77,16 @@ def measure_answers(assistant: Assistant, url: str) -> dict:
 
 def measure_latency(assistant: Assistant) -> dict:
     """One sender at a time, a new turn as soon as the previous reply arrives; the turns
-    cycle through the question set so every action and query is exercised."""
+    cycle through the question set so every action and query is exercised. A visitor's
+    conversation is a few dozen turns, so a new conversation starts every
+    ``TURNS_PER_CONVERSATION`` turns (how latency grows with a long tracker is issue #5's
+    benchmark)."""
     questions = [t["say"] for c in load_questions().conversations for t in c]
-    sender = f"latency-{uuid.uuid4().hex[:8]}"
     for text in questions[:WARMUP_TURNS]:
-        assistant.ask(sender, text)
+        assistant.ask("latency-warmup", text)
     timings = []
     for i in range(LATENCY_TURNS):
+        sender = f"latency-{i // TURNS_PER_CONVERSATION}"
         started = time.perf_counter()
         assistant.ask(sender, questions[i % len(questions)])
         timings.append((time.perf_counter() - started) * 1000)

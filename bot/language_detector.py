@@ -18,10 +18,10 @@ entities with the annotated ones, and a span-free entity cannot be annotated the
 such turn counts as an entity mismatch; evaluate stories with ``intent:`` steps or drop the
 ``language`` entity from the comparison.
 
-Pipeline position: anywhere after the tokenizer works with a trained DIETClassifier, which
-appends its entities to the existing ones. Only when DIET has no model or the message has
-no features does it set the entity list to ``[]`` and drop this entity, so placing this
-component after DIETClassifier is the robust choice.
+Pipeline position: after the entity extractors. Place and event names they found are left
+out of the detection (a name is in the language of the place, not of the visitor), and
+DIETClassifier, which sets the entity list to ``[]`` when it has no model or the message
+no features, cannot drop this entity.
 
 Domain: declare the entity with ``influence_conversation: false``. Otherwise every user
 turn's dialogue state carries ``entities: [language]`` at prediction time although no
@@ -52,11 +52,23 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.language import detect_language
 
 LANGUAGE_ENTITY = "language"
+# Names are in whatever language the place has: "how do I get to Chùa Linh Ứng" is English.
+_NAME_ENTITIES = {"place", "event"}
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+def _without_names(text: str, entities: list[dict[str, Any]]) -> str:
+    """The text with the spans of place and event names (found by the extractors that run
+    before this component) blanked out."""
+    chars = list(text)
+    for entity in entities:
+        if entity.get(ENTITY_ATTRIBUTE_TYPE) in _NAME_ENTITIES:
+            start, end = entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)
+            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(chars):
+                chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Adds a ``language`` entity ("vi" or "en") to every message with text."""
 
@@ -88,14 +100,12 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
                 continue
             entity = {
                 ENTITY_ATTRIBUTE_TYPE: LANGUAGE_ENTITY,
-                ENTITY_ATTRIBUTE_VALUE: detect_language(text),
+                ENTITY_ATTRIBUTE_VALUE: detect_language(_without_names(text, message.get(ENTITIES, []))),
                 ENTITY_ATTRIBUTE_START: 0,
                 ENTITY_ATTRIBUTE_END: 0,
             }
             # Re-processing a message replaces our own entity instead of adding a second.
-            existing = [
-                e for e in message.get(ENTITIES, []) if e.get(EXTRACTOR) != self.name
-            ]
+            existing = [e for e in message.get(ENTITIES, []) if e.get(EXTRACTOR) != self.name]
             message.set(
                 ENTITIES,
                 existing + self.add_extractor_name([entity]),

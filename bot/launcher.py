@@ -11,6 +11,7 @@ Ctrl-C stops everything. The model is retrained only when something that shapes 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -28,15 +29,16 @@ from knowledge.config import VAR_DIR as VAR
 
 MODELS = ROOT / "models"
 BIN = Path(sys.executable).parent
-# Everything whose change must lead to a new model.
+# Everything whose change must lead to a new model: the training data and its config,
+# the code that turns text into features, and the pinned library versions. (The language
+# detector is not trained: its code is used live and needs no new model.)
 MODEL_INPUTS = (
     "config.yml",
     "domain.yml",
     "nlu_data",
     "bot/tokenizer.py",
-    "bot/language_detector.py",
-    "bot/language.py",
     "bot/text_normalise.py",
+    "requirements.lock",
 )
 
 
@@ -57,7 +59,8 @@ def model_fingerprint(root: Path = ROOT) -> str:
     digest.update(version("rasa").encode())
     for name in MODEL_INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        # Only the YAML of a data folder: an editor's swap file is not training data.
+        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())
@@ -95,7 +98,12 @@ def ensure_model() -> Path:
         print(f"model up to date: {path.name}", flush=True)
         return path
     print("training data changed: training a new model (about 2 minutes)…", flush=True)
-    path = train(MODELS, name)
+    # Rasa writes the archive in place: train under another name and rename when done, so
+    # an interrupted training never leaves a broken model that looks up to date.
+    for stale in MODELS.glob("partial-*.tar.gz"):
+        stale.unlink()
+    partial = train(MODELS, f"partial-{name}")
+    os.replace(partial, path)
     for old in sorted(MODELS.glob("danang-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-3]:
         old.unlink()
     return path
@@ -119,10 +127,12 @@ def write_endpoints(action_port: int, tracker_db: Path, path: Path) -> Path:
 def start_actions(port: int, log_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     """The rasa_sdk action server, in its own process group so stopping it stops all."""
     log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(env or runtime_env())
+    env.setdefault("SANIC_HOST", "127.0.0.1")  # rasa_sdk listens on every interface otherwise
     return subprocess.Popen(
         [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
-        env=env or runtime_env(),
+        env=env,
         start_new_session=True,
         stdout=open(log_dir / "actions.log", "ab"),
         stderr=subprocess.STDOUT,
@@ -184,7 +194,8 @@ def stop(procs: Sequence[subprocess.Popen]) -> None:
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
@@ -218,6 +229,10 @@ def chat(rasa_port: int) -> None:
                 print(f"  [{len(buttons)}] {button['title']}")
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -227,9 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-chat", action="store_true", help="only run the servers")
     args = parser.parse_args(argv)
 
+    # Closing the terminal or `kill` must stop the servers too (they run in their own
+    # process groups, so no signal reaches them directly).
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+
     from knowledge.cli import init
 
-    print("knowledge base:", init(), flush=True)
+    added = init()
+    print("knowledge base ready; seed rows added:", added, flush=True)
     model = ensure_model()
     endpoints = write_endpoints(args.action_port, VAR / "tracker.db", VAR / "endpoints.yml")
     logs = VAR / "logs"

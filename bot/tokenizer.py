@@ -221,7 +221,7 @@ _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 
 
 def _new_style_syllable(match: re.Match[str]) -> str:
-    """"hòa" -> "hoà", "thủy" -> "thuỷ", "khỏe" -> "khoẻ" (same length)."""
+    """ "hòa" -> "hoà", "thủy" -> "thuỷ", "khỏe" -> "khoẻ" (same length)."""
     word = match.group(0)
     if len(word) < 2:
         return word
@@ -258,9 +258,7 @@ def _symbol_chunks(text: str) -> list[Span]:
     return [m.span() for m in re.finditer(r"\S+", text)]
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class VietnameseTokenizer(Tokenizer):
     """Word segmentation with pyvi, offsets into the original text, folded lemmas."""
 

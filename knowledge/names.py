@@ -99,6 +99,7 @@ def _keys(names: Iterable[str | None]) -> tuple[set[str], set[str]]:
     generic first word ("biển Mỹ Khê" -> "mỹ khê")."""
     direct: set[str] = set()
     derived: set[str] = set()
+    codes = {search_key(str(n)) for n in names if n and _is_code(str(n))}
     for name in names:
         key = search_key(str(name)) if name else ""
         if not key:
@@ -110,9 +111,16 @@ def _keys(names: Iterable[str | None]) -> tuple[set[str], set[str]]:
                 if len(rest.split()) >= 2 and rest not in _TOO_GENERIC:
                     derived.add(rest)
                 break
-    # A one-word key of one or two letters would match everyday words.
-    usable = lambda k: " " in k or len(k) >= 3  # noqa: E731
+    # Very short one-word keys would match everyday words: one or two letters never
+    # count, and three-letter codes ("DAD" the airport, "VCB", "T1") only as typed.
+    usable = lambda k: " " in k or len(k) >= 4 or (len(k) == 3 and k not in codes)  # noqa: E731
     return {k for k in direct if usable(k)}, {k for k in derived - direct if usable(k)}
+
+
+def _is_code(name: str) -> bool:
+    """An abbreviation or code such as "DAD", "FMP" or "T2" rather than a word."""
+    name = name.strip()
+    return len(name) <= 3 and name.isascii() and (name.isupper() or any(c.isdigit() for c in name))
 
 
 def _ambiguous_keyword(word: str, key: str) -> bool:
@@ -229,7 +237,9 @@ class NameIndex:
         found: list[NameMatch] = []
         for key in candidates:
             size = len(key.split())
-            distinctive = [w for w in key.split() if w not in _UNDISTINCTIVE]
+            # Only words of four letters or more can vouch for a misspelt name: "go to"
+            # is a fuzzy hit on "giỗ tổ" (gio to), but neither word tells them apart.
+            distinctive = [w for w in key.split() if w not in _UNDISTINCTIVE and len(w) >= _MIN_FUZZY_WORD]
             if (size < 2 and len(key) < 5) or not distinctive:
                 continue  # a short single word is too easy to hit by accident
             best: tuple[float, int, int] | None = None
@@ -239,7 +249,12 @@ class NameIndex:
                         continue
                     window = words[i : i + n]
                     score = fuzz.ratio(" ".join(window), key)
-                    agrees = any(fuzz.ratio(w, d) >= 80 for w in window for d in distinctive)
+                    agrees = any(
+                        fuzz.ratio(w, d) >= 80
+                        for w in window
+                        if len(w) >= _MIN_FUZZY_WORD
+                        for d in distinctive
+                    )
                     if score >= FUZZY_THRESHOLD and agrees and (best is None or score > best[0]):
                         best = (score, i, i + n)
             if best:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -12,6 +14,8 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from knowledge.models import Event, EventDate, Faq, Place
+
+logger = logging.getLogger(__name__)
 
 # Where the weekly rules start if staff gave no start date: far enough back that every
 # weekday pattern is established, recent enough that rrule iteration stays cheap.
@@ -116,11 +120,25 @@ class Occurrence:
     event: Event
     start: date
     end: date
+    # Later starts of the same event in the asked range ("also Sunday"), see events_between.
+    also: tuple[date, ...] = ()
 
     @property
     def start_at(self) -> datetime:
-        hh, mm = (self.event.start_time or "00:00").split(":")
-        return datetime.combine(self.start, time(int(hh), int(mm)))
+        return datetime.combine(self.start, clock_time(self.event.start_time) or time())
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,2})\s*[:hH.]\s*(\d{2})?\s*$")
+
+
+def clock_time(text: str | None) -> time | None:
+    """ "21:00", "9:00", "21h", "21h30" -> a time; anything else -> None (never raises:
+    staff type these by hand)."""
+    match = _CLOCK.match(text or "")
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
 def _recurring_dates(event: Event, start: date, end: date) -> list[date]:
@@ -132,17 +150,29 @@ def _recurring_dates(event: Event, start: date, end: date) -> list[date]:
 
 
 def occurrences_of(event: Event, start: date, end: date) -> list[Occurrence]:
-    """Every occurrence of one event that overlaps [start, end], in date order."""
-    found = [Occurrence(event, d.start, d.end) for d in event.dates if d.start <= end and d.end >= start]
+    """Every occurrence of one event that overlaps [start, end], in date order. A dated
+    occurrence and a repeat on the same day are one occurrence."""
+    found = {
+        (d.start, d.end): Occurrence(event, d.start, d.end)
+        for d in event.dates
+        if d.start <= end and d.end >= start
+    }
     if event.recurrence:
-        found += [Occurrence(event, d, d) for d in _recurring_dates(event, start, end)]
-    return sorted(found, key=lambda o: (o.start, o.end))
+        try:
+            days = _recurring_dates(event, start, end)
+        except (ValueError, TypeError) as error:
+            # One malformed rule must not break "what's on" for every visitor.
+            logger.warning("event %s has an unusable recurrence %r: %s", event.slug, event.recurrence, error)
+            days = []
+        for day in days:
+            found.setdefault((day, day), Occurrence(event, day, day))
+    return sorted(found.values(), key=lambda o: (o.start, o.end))
 
 
 def events_between(session: Session, start: date, end: date) -> list[Occurrence]:
-    """What is on between two dates (inclusive), in date and time order. A recurring
-    event is listed once, at its first occurrence in the range, so a weekly show does
-    not crowd out everything else in a month."""
+    """What is on between two dates (inclusive), in date and time order. An event is
+    listed once, at its first occurrence in the range, with its other start dates in
+    ``also``, so a weekly show does not crowd out everything else in a month."""
     dated = select(Event.id).join(EventDate).where(EventDate.start <= end, EventDate.end >= start)
     query = (
         select(Event)
@@ -153,7 +183,9 @@ def events_between(session: Session, start: date, end: date) -> list[Occurrence]
     for event in session.execute(query).scalars():
         occurrences = occurrences_of(event, start, end)
         if occurrences:
-            result.append(occurrences[0])
+            first = occurrences[0]
+            also = tuple(o.start for o in occurrences[1:])
+            result.append(Occurrence(first.event, first.start, first.end, also))
     return sorted(result, key=lambda o: (o.start, o.start_at, o.event.id))
 
 

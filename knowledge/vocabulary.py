@@ -276,3 +276,30 @@ def asks_where(text: str) -> bool:
     """Whether the question asks where something is or how to get there."""
     t = _Text(text)
     return any(t.has(phrase) for phrase in WHERE_WORDS)
+
+
+NEAR_WORDS: tuple[str, ...] = (
+    "gần",
+    "quanh",
+    "gần đây",
+    "cạnh",
+    "bên cạnh",
+    "near",
+    "nearby",
+    "around",
+    "close to",
+    "next to",
+    "by the",
+)
+
+
+def asks_near(text: str) -> bool:
+    """Whether the question asks for something near a place."""
+    t = _Text(text)
+    return any(t.has(phrase) for phrase in NEAR_WORDS)
+
+
+def is_kind_of_place(text: str) -> bool:
+    """Whether the text is nothing but a word for a kind of place ("bảo tàng", "hotels")."""
+    key = search_key(text)
+    return any(key == search_key(p) for phrases in CATEGORY_WORDS.values() for p in phrases)

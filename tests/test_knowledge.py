@@ -101,7 +101,9 @@ def test_recurring_show_appears_on_weekends_only(mini_kb):
     midweek = events_between(mini_kb, date(2026, 11, 25), date(2026, 11, 27))
     assert all(o.event.slug != "dragon-bridge-show" for o in midweek)
     weekend = events_between(mini_kb, date(2026, 11, 28), date(2026, 11, 29))
-    assert [(o.event.slug, o.start) for o in weekend] == [("dragon-bridge-show", date(2026, 11, 28))]
+    assert [(o.event.slug, o.start, o.also) for o in weekend] == [
+        ("dragon-bridge-show", date(2026, 11, 28), (date(2026, 11, 29),))
+    ]
 
 
 def test_dated_events_overlap_the_range(mini_kb):
@@ -133,3 +135,23 @@ def test_unanswered_questions_are_recorded(mini_kb):
     assert [(r.text, r.reason) for r in rows] == [("Hồ Gươm ở đâu", "no_such_place")]
     with pytest.raises(ValueError):
         unanswered.record(mini_kb, "x", "bogus")
+
+
+def test_clock_times_are_read_leniently():
+    from datetime import time
+
+    from knowledge.queries import clock_time
+
+    assert clock_time("21:00") == time(21, 0)
+    assert clock_time("9:00") == time(9, 0)
+    assert clock_time("21h30") == time(21, 30)
+    assert clock_time("21h") == time(21, 0)
+    assert clock_time("tối") is None and clock_time(None) is None and clock_time("25:00") is None
+
+
+def test_a_malformed_recurrence_does_not_break_the_listing(mini_kb):
+    show = mini_kb.execute(select(Event).where(Event.slug == "dragon-bridge-show")).scalar_one()
+    show.recurrence = "every saturday"
+    mini_kb.commit()
+    found = events_between(mini_kb, date(2027, 2, 1), date(2027, 2, 6))
+    assert [o.event.slug for o in found] == ["tet-2027"]

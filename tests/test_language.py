@@ -229,3 +229,29 @@ def test_syllable_shape_decides_unknown_words(text, expected):
 
 def test_noise_stays_vietnamese():
     assert detect_language("asdf qwer zzz") == "vi"
+
+
+def test_detector_ignores_the_names_found_by_earlier_extractors():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.language_detector import LanguageDetector
+
+    text = "how do I get to Chùa Linh Ứng"
+    message = Message(
+        data={
+            "text": text,
+            "entities": [
+                {
+                    "entity": "place",
+                    "value": "Chùa Linh Ứng",
+                    "start": 16,
+                    "end": 29,
+                    "extractor": "CRFEntityExtractor",
+                }
+            ],
+        }
+    )
+    LanguageDetector({}).process([message])
+    language = [e for e in message.get("entities") if e["entity"] == "language"]
+    assert [e["value"] for e in language] == ["en"]
+    assert detect_language(text) == "vi"  # without the extractor's span it would be Vietnamese
