@@ -222,15 +222,16 @@ class _Text:
 
 
 def _find(table: dict[str, tuple[str, ...]], text: str) -> list[str]:
-    """Codes whose phrases occur in the text, longest phrase first (so "chợ đêm" counts as
-    a market before "đêm" counts as evening)."""
+    """Codes whose phrases occur in the text, in the order the visitor named them ("ks gần
+    biển" is about hotels first); at one position the longest phrase wins."""
     t = _Text(text)
-    hits: list[tuple[int, str]] = []
+    hits: list[tuple[int, int, str]] = []
     for code, phrases in table.items():
-        longest = max((len(p) for p in phrases if t.has(p)), default=0)
-        if longest:
-            hits.append((longest, code))
-    return [code for _, code in sorted(hits, key=lambda h: -h[0])]
+        found = [(t.folded.find(f" {search_key(p)} "), -len(p)) for p in phrases if t.has(p)]
+        if found:
+            position, length = min(found)
+            hits.append((position, length, code))
+    return [code for _, _, code in sorted(hits)]
 
 
 def find_categories(text: str) -> list[str]:
@@ -253,50 +254,31 @@ def find_district(text: str) -> str | None:
     return None
 
 
+# Question words the actions use to settle what is asked when the classifier hesitates.
 WHERE_WORDS: tuple[str, ...] = (
-    "ở đâu",
-    "chỗ nào",
-    "nằm đâu",
-    "địa chỉ",
-    "đường đi",
-    "đi thế nào",
-    "đi như thế nào",
-    "đi bằng gì",
-    "cách đi",
-    "where",
-    "address",
-    "directions",
-    "how to get",
-    "how do i get",
+    "ở đâu", "chỗ nào", "nằm đâu", "địa chỉ", "đường đi", "đi thế nào", "đi như thế nào",
+    "đi bằng gì", "cách đi", "where", "address", "directions", "how to get", "how do i get",
     "how can i get",
-)
+)  # fmt: skip
+NEAR_WORDS: tuple[str, ...] = (
+    "gần", "quanh", "gần đây", "cạnh", "bên cạnh", "near", "nearby", "around", "close to",
+    "next to", "by the",
+)  # fmt: skip
+
+
+def mentions_any(phrases: tuple[str, ...], text: str) -> bool:
+    t = _Text(text)
+    return any(t.has(phrase) for phrase in phrases)
 
 
 def asks_where(text: str) -> bool:
     """Whether the question asks where something is or how to get there."""
-    t = _Text(text)
-    return any(t.has(phrase) for phrase in WHERE_WORDS)
-
-
-NEAR_WORDS: tuple[str, ...] = (
-    "gần",
-    "quanh",
-    "gần đây",
-    "cạnh",
-    "bên cạnh",
-    "near",
-    "nearby",
-    "around",
-    "close to",
-    "next to",
-    "by the",
-)
+    return mentions_any(WHERE_WORDS, text)
 
 
 def asks_near(text: str) -> bool:
     """Whether the question asks for something near a place."""
-    t = _Text(text)
-    return any(t.has(phrase) for phrase in NEAR_WORDS)
+    return mentions_any(NEAR_WORDS, text)
 
 
 def is_kind_of_place(text: str) -> bool:
