@@ -67,7 +67,13 @@ def model_fingerprint(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(out: Path, name: str, data: Sequence[Path] | None = None, nlu_only: bool = False) -> Path:
+def train(
+    out: Path,
+    name: str,
+    data: Sequence[Path] | None = None,
+    nlu_only: bool = False,
+    env: dict[str, str] | None = None,
+) -> Path:
     """Run ``rasa train`` (or ``rasa train nlu``) and return the model path."""
     out.mkdir(parents=True, exist_ok=True)
     data_flag = "--nlu" if nlu_only else "--data"
@@ -86,7 +92,7 @@ def train(out: Path, name: str, data: Sequence[Path] | None = None, nlu_only: bo
         data_flag,
         *[str(d) for d in (data or [ROOT / "nlu_data"])],
     ]
-    subprocess.run(cmd, cwd=ROOT, env=runtime_env(), check=True)
+    subprocess.run(cmd, cwd=ROOT, env=env or runtime_env(), check=True)
     return out / f"{name}.tar.gz"
 
 
@@ -146,7 +152,9 @@ def start_rasa(
     log_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [
-            str(BIN / "rasa"),
+            str(BIN / "python"),
+            "-m",
+            "bot.server",  # `rasa run` with a faster action-response check
             "run",
             "--model",
             str(model),

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import String, and_, cast, or_, select
@@ -141,8 +141,19 @@ def clock_time(text: str | None) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
+# Rules whose days do not depend on where they start: daily, or weekly on named weekdays,
+# with no COUNT or INTERVAL.
+_SHIFTABLE = re.compile(
+    r"^(?!.*(?:COUNT|INTERVAL)=)(?:(?=.*FREQ=DAILY)|(?=.*FREQ=WEEKLY)(?=.*BYDAY=))", re.IGNORECASE
+)
+
+
 def _recurring_dates(event: Event, start: date, end: date) -> list[date]:
     rule_start = max(event.recurrence_start or _RRULE_EPOCH, _RRULE_EPOCH)
+    if _SHIFTABLE.match(event.recurrence) and start - timedelta(days=7) > rule_start:
+        # "Every Saturday and Sunday" or "every day" give the same days whichever week
+        # they start in: start a week before the range, not every week since 2020.
+        rule_start = start - timedelta(days=7)
     rule = rrulestr(event.recurrence, dtstart=datetime.combine(rule_start, time()))
     days = rule.between(datetime.combine(start, time()), datetime.combine(end, time()), inc=True)
     last = event.recurrence_end

@@ -9,8 +9,13 @@ match folded only when the visitor typed no diacritics at all.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from bot.text_normalise import expand_teencode, fold, normalise, search_key
+from bot.text_normalise import expand_teencode, fold, normalise
+from bot.text_normalise import search_key as _search_key
+
+# The vocabulary's own phrases are keyed again and again: cache them (and the questions).
+search_key = lru_cache(maxsize=8192)(_search_key)
 
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "beach": ("bãi biển", "biển", "bãi tắm", "tắm biển", "beach", "beaches"),

@@ -155,3 +155,34 @@ def test_a_malformed_recurrence_does_not_break_the_listing(mini_kb):
     mini_kb.commit()
     found = events_between(mini_kb, date(2027, 2, 1), date(2027, 2, 6))
     assert [o.event.slug for o in found] == ["tet-2027"]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;BYDAY=SA,SU",
+        "FREQ=DAILY",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR",
+        "FREQ=MONTHLY;BYMONTHDAY=14",
+    ],
+)
+def test_recurring_dates_do_not_depend_on_the_shortcut(rule):
+    from datetime import timedelta
+
+    from knowledge import queries
+
+    event = Event(slug="x", recurrence=rule, recurrence_start=date(2024, 1, 5))
+    for offset in (0, 3, 40, 400):
+        start = date(2026, 11, 25) + timedelta(days=offset)
+        end = start + timedelta(days=45)
+        shortcut = queries._recurring_dates(event, start, end)
+        rule_obj = queries.rrulestr(rule, dtstart=queries.datetime(2024, 1, 5))
+        full = [
+            d.date()
+            for d in rule_obj.between(
+                queries.datetime.combine(start, queries.time()),
+                queries.datetime.combine(end, queries.time()),
+                inc=True,
+            )
+        ]
+        assert shortcut == full, (rule, start)
