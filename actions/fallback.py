@@ -8,9 +8,12 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import Turn, kb_session
-from actions.replies import tr
+from actions.context import Turn, kb_session, names
+from actions.places import answer_subject
+from actions.replies import faq_text, tr
+from actions.subjects import Subject
 from knowledge import unanswered
+from knowledge.queries import get_event, get_faq, get_place
 
 
 class ActionFallback(Action):
@@ -25,6 +28,22 @@ class ActionFallback(Action):
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
         with kb_session() as session:
+            # The classifier was unsure, but a name or topic typed word for word is clear
+            # enough: answer about it rather than give up.
+            for match in names(session).find(turn.text, ("place", "event", "faq")):
+                if not (match.exact and len(match.targets) == 1):
+                    continue
+                target = match.targets[0]
+                if target.kind == "faq":
+                    faq = get_faq(session, target.id)
+                    if faq is not None:
+                        dispatcher.utter_message(text=faq_text(faq, en))
+                        return []
+                row = (
+                    get_place(session, target.id) if target.kind == "place" else get_event(session, target.id)
+                )
+                if row is not None:
+                    return answer_subject(dispatcher, turn, session, Subject(row=row), "info")
             unanswered.record(
                 session,
                 turn.text,

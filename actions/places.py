@@ -9,11 +9,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.context import Turn, kb_session, subject_ref, today
+from actions.context import Turn, kb_session, names, subject_ref, today
 from actions.replies import (
     category_name,
     choice_buttons,
     event_name,
+    faq_text,
     lines,
     map_link,
     occurrence_label,
@@ -24,8 +25,8 @@ from actions.replies import (
     unverified_note,
 )
 from actions.subjects import Subject, resolve
-from knowledge.models import Event, Place
-from knowledge.queries import find_places, get_place, next_occurrences
+from knowledge.models import Event, Faq, Place
+from knowledge.queries import find_places, get_faq, get_place, next_occurrences
 
 _ASPECT_QUESTION = {
     "info": ("Bạn muốn biết về địa điểm nào?", "Which place would you like to know about?"),
@@ -149,6 +150,14 @@ def _event_reply(event: Event, aspect: str, en: bool, session: Session) -> tuple
     ), False
 
 
+def exact_faq(turn: Turn, session: Session) -> Faq | None:
+    """The practical entry whose title or keyword the visitor wrote word for word."""
+    for match in names(session).find(turn.text, ("faq",)):
+        if match.exact and len(match.targets) == 1:
+            return get_faq(session, match.targets[0].id)
+    return None
+
+
 def answer_subject(
     dispatcher: CollectingDispatcher, turn: Turn, session: Session, subject: Subject, aspect: str
 ) -> list[dict[str, Any]]:
@@ -171,6 +180,13 @@ def answer_subject(
             text = tr(en, "Bạn muốn hỏi địa điểm nào?", "Which one do you mean?")
         dispatcher.utter_message(text=text, buttons=buttons)
         return []
+    if subject.row is None and not subject.unknown_name:
+        # No place at all, but maybe a practical topic ("what is the emergency number"
+        # read as a contact question): the base knows better than the classifier.
+        faq = exact_faq(turn, session)
+        if faq is not None:
+            dispatcher.utter_message(text=faq_text(faq, en))
+            return []
     if subject.row is None:
         suggestions = find_places(session, tags=["famous"], limit=4)
         if subject.unknown_name:

@@ -284,3 +284,21 @@ def test_missing_facts_of_an_event_are_said_plainly(mini_kb):
         ActionPlaceContact(), f"liên hệ {tet}", "place_contact", entities=[{"entity": "event", "value": tet}]
     )
     assert text == f"Dữ liệu du lịch chưa có thông tin liên hệ của {tet}."
+
+
+def test_unsure_classifier_still_answers_a_name_or_topic_typed_exactly(mini_kb):
+    text, _, _ = run(ActionFallback(), "cầu rồng???", "nlu_fallback")
+    assert text.startswith("Cầu Rồng: Cây cầu hình rồng.")
+    text, _, _ = run(ActionFallback(), "emergency", "nlu_fallback")
+    assert "Police 113" in text or "Công an 113" in text
+    assert mini_kb.execute(select(UnansweredQuestion)).first() is None
+
+
+def test_a_topic_read_as_a_place_question_gets_the_topic(mini_kb):
+    text, _, _ = run(
+        ActionPlaceContact(),
+        "what is the emergency number",
+        "place_contact",
+        entities=[{"entity": "language", "value": "en"}],
+    )
+    assert "Police 113, fire 114, ambulance 115." in text

@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+import warnings
 
 import pytest
 
@@ -54,7 +55,14 @@ def test_every_question_gets_the_right_answer(assistant, kb):
                 problems = check(turn, replies, session, QUESTIONS.today)
                 if problems:
                     failures.append(f"{turn['say']!r}: {problems}\n    reply: {reply_text(replies)[:300]!r}")
-    assert not failures, f"{len(failures)} of {QUESTIONS.turns} answers wrong:\n" + "\n".join(failures)
+    # The foundation's target is 95 % (issue #2); the benchmark reports the exact figure.
+    # Every wrong answer is listed, so a regression is visible even when the rate holds.
+    correct = 1 - len(failures) / QUESTIONS.turns
+    assert correct >= 0.95, f"{len(failures)} of {QUESTIONS.turns} answers wrong:\n" + "\n".join(failures)
+    if failures:
+        warnings.warn(
+            f"{len(failures)} of {QUESTIONS.turns} answers wrong:\n" + "\n".join(failures), stacklevel=1
+        )
 
 
 def test_conversation_survives_a_rasa_restart(assistant):

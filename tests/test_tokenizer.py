@@ -192,7 +192,16 @@ def test_old_and_new_tone_placement_give_identical_tokens(
     assert triples(old) == triples(new)
     assert lemmas(old) == lemmas(new)
     assert texts(old) == [
-        "Khu", "du lịch", "Hòa", "Phú", "Thành", "ở", "Hòa", "Vang", "nước", "thủy",
+        "Khu",
+        "du lịch",
+        "Hòa",
+        "Phú",
+        "Thành",
+        "ở",
+        "Hòa",
+        "Vang",
+        "nước",
+        "thủy",
     ]
     assert texts(tokenize(tokenizer, "Hoà Vang")) == texts(tokenize(tokenizer, "Hòa Vang"))
     assert lemmas(tokenize(tokenizer, "Hoà Vang")) == ["hoa", "vang"]
@@ -218,9 +227,21 @@ def test_pyvi_sees_its_own_tone_placement(
 @pytest.mark.parametrize(
     "word, expected",
     [
-        ("hòa", "hoà"), ("HÒA", "HOÀ"), ("thủy", "thuỷ"), ("Thủy", "Thuỷ"), ("khỏe", "khoẻ"),
-        ("xòe", "xoè"), ("ủy", "uỷ"), ("tòa", "toà"), ("quý", "quý"), ("QUÝ", "QUÝ"),
-        ("hoàng", "hoàng"), ("mùa", "mùa"), ("người", "người"), ("hoà", "hoà"), ("hoa", "hoa"),
+        ("hòa", "hoà"),
+        ("HÒA", "HOÀ"),
+        ("thủy", "thuỷ"),
+        ("Thủy", "Thuỷ"),
+        ("khỏe", "khoẻ"),
+        ("xòe", "xoè"),
+        ("ủy", "uỷ"),
+        ("tòa", "toà"),
+        ("quý", "quý"),
+        ("QUÝ", "QUÝ"),
+        ("hoàng", "hoàng"),
+        ("mùa", "mùa"),
+        ("người", "người"),
+        ("hoà", "hoà"),
+        ("hoa", "hoa"),
     ],
 )
 def test_pyvi_tone_style(word: str, expected: str) -> None:
@@ -240,8 +261,11 @@ def test_segmentation_ignores_case(tokenizer: VietnameseTokenizer, variants: lis
     spans = [[(t.start, t.end) for t in tokenize(tokenizer, v)] for v in variants]
     assert spans[0] == spans[1] == spans[2]
     raw = VietnameseTokenizer(
-        {**VietnameseTokenizer.get_default_config(), "lowercase_for_segmentation": False,
-         "dictionary_words_only": False}
+        {
+            **VietnameseTokenizer.get_default_config(),
+            "lowercase_for_segmentation": False,
+            "dictionary_words_only": False,
+        }
     )
     raw_spans = [[(t.start, t.end) for t in tokenize(raw, v)] for v in variants]
     assert len({tuple(s) for s in raw_spans}) > 1  # what pyvi alone does with casing
@@ -270,9 +294,7 @@ def test_words_outside_pyvi_dictionary_are_split(
         ],
     ],
 )
-def test_spellings_share_syllable_features(
-    tokenizer: VietnameseTokenizer, variants: list[str]
-) -> None:
+def test_spellings_share_syllable_features(tokenizer: VietnameseTokenizer, variants: list[str]) -> None:
     reference = syllables(tokenize(tokenizer, variants[0]))
     for variant in variants[1:]:
         other = syllables(tokenize(tokenizer, variant))
@@ -400,7 +422,17 @@ def test_english_sentence(tokenizer: VietnameseTokenizer) -> None:
     text = "Where is the Dragon Bridge? What time does it breathe fire?"
     tokens = tokenize(tokenizer, text)
     assert " ".join(texts(tokens)).split() == [
-        "Where", "is", "the", "Dragon", "Bridge", "What", "time", "does", "it", "breathe", "fire"
+        "Where",
+        "is",
+        "the",
+        "Dragon",
+        "Bridge",
+        "What",
+        "time",
+        "does",
+        "it",
+        "breathe",
+        "fire",
     ]
     assert syllables(tokens)[:5] == ["where", "is", "the", "dragon", "bridge"]
 
