@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -35,10 +33,9 @@ def today() -> date:
     return datetime.now(CITY_TZ).date()
 
 
-@contextmanager
-def kb_session() -> Iterator[Session]:
-    with new_session() as session:
-        yield session
+def kb_session() -> Session:
+    """A session on the knowledge base (use as ``with kb_session() as session``)."""
+    return new_session()
 
 
 def names(session: Session) -> NameIndex:
@@ -64,11 +61,12 @@ class Turn:
         message = tracker.latest_message or {}
         # NFD input reaches us as typed, and entity values are slices of it.
         text = normalise(message.get("text") or "")
+        typed = not text.startswith("/")
         entities: dict[str, list[str]] = {}
         for ent in message.get("entities") or []:
             if ent.get("value") is not None:
                 entities.setdefault(ent["entity"], []).append(normalise(str(ent["value"])))
-        if text.startswith("/"):
+        if not typed:
             # A button payload (/intent{"place": "..."}): no words of the visitor's own,
             # so the language stays what the conversation was in.
             language = tracker.get_slot("language") or "vi"
@@ -76,7 +74,6 @@ class Turn:
         else:
             language = (entities.get("language") or [None])[-1] or detect_language(text)
         intent = (message.get("intent") or {}).get("name") or ""
-        typed = not (message.get("text") or "").startswith("/")
         return cls(text, intent, language, entities, tracker.get_slot("subject"), typed)
 
     @property

@@ -115,12 +115,12 @@ class ActionEventWhen(Action):
         en = turn.en
         with kb_session() as session:
             matches = turn.find_names(session, ("event",))
-            event_ids = [matches[0].targets[0].id] if matches and len(matches[0].targets) == 1 else []
+            event_ids = [matches[0].target.id] if matches and matches[0].target else []
             place_matches = [] if matches else turn.find_names(session, ("place",))
-            if place_matches and place_matches[0].exact and len(place_matches[0].targets) == 1:
+            if place_matches and place_matches[0].exact and place_matches[0].target:
                 # A place, not an event, was named ("Cầu Rồng mấy giờ?", "where is the
                 # Dragon Bridge?"): answer about the place.
-                place = get_place(session, place_matches[0].targets[0].id)
+                place = get_place(session, place_matches[0].target.id)
                 aspect = "location" if asks_where(turn.text) else "hours"
                 return answer_subject(dispatcher, turn, session, Subject(row=place), aspect)
             if not matches:

@@ -8,12 +8,12 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import Turn, kb_session, names
+from actions.context import Turn, kb_session, names, payload
 from actions.places import answer_subject
 from actions.replies import faq_text, tr
-from actions.subjects import Subject
+from actions.subjects import Subject, load_row
 from knowledge import unanswered
-from knowledge.queries import get_event, get_faq, get_place
+from knowledge.queries import get_faq
 
 
 class ActionFallback(Action):
@@ -31,18 +31,15 @@ class ActionFallback(Action):
             # The classifier was unsure, but a name or topic typed word for word is clear
             # enough: answer about it rather than give up.
             for match in names(session).find(turn.text, ("place", "event", "faq")):
-                if not (match.exact and len(match.targets) == 1):
+                target = match.target
+                if not (match.exact and target):
                     continue
-                target = match.targets[0]
                 if target.kind == "faq":
                     faq = get_faq(session, target.id)
                     if faq is not None:
                         dispatcher.utter_message(text=faq_text(faq, en))
                         return []
-                row = (
-                    get_place(session, target.id) if target.kind == "place" else get_event(session, target.id)
-                )
-                if row is not None:
+                elif (row := load_row(session, target.kind, target.id)) is not None:
                     return answer_subject(dispatcher, turn, session, Subject(row=row), "info")
             unanswered.record(
                 session,
@@ -64,9 +61,7 @@ class ActionFallback(Action):
                 {"title": tr(en, "Điểm nên đến", "Top sights"), "payload": "/recommend"},
                 {
                     "title": tr(en, "Sự kiện tuần này", "Events this week"),
-                    "payload": '/event_list{"time": "tuần này"}'
-                    if not en
-                    else '/event_list{"time": "this week"}',
+                    "payload": payload("event_list", time=tr(en, "tuần này", "this week")),
                 },
                 {"title": tr(en, "Thông tin hữu ích", "Practical tips"), "payload": "/practical_info"},
             ],

@@ -21,6 +21,7 @@ from actions.replies import (
     pick,
     place_buttons,
     place_name,
+    summary_line,
     tr,
     unverified_note,
 )
@@ -153,8 +154,8 @@ def _event_reply(event: Event, aspect: str, en: bool, session: Session) -> tuple
 def exact_faq(turn: Turn, session: Session) -> Faq | None:
     """The practical entry whose title or keyword the visitor wrote word for word."""
     for match in names(session).find(turn.text, ("faq",)):
-        if match.exact and len(match.targets) == 1:
-            return get_faq(session, match.targets[0].id)
+        if match.exact and match.target:
+            return get_faq(session, match.target.id)
     return None
 
 
@@ -169,9 +170,7 @@ def answer_subject(
         if aspect == "info" and subject.category:
             # "any good beaches?": a list of them answers better than "which one?".
             kind = category_name(subject.category, en)
-            items = [
-                f"• {place_name(p, en)}: {pick(en, p, 'summary') or ''}".rstrip(": ") for p in subject.choices
-            ]
+            items = [summary_line(p, en) for p in subject.choices]
             text = tr(en, f"Một số {kind} ở Đà Nẵng:", f"Some {kind} in Da Nang:") + "\n" + "\n".join(items)
         elif subject.category:
             kind = category_name(subject.category, en)

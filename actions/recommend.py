@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import Turn, kb_session
-from actions.replies import category_name, choice_buttons, pick, place_name, tr
+from actions.replies import category_name, choice_buttons, summary_line, tr
 from knowledge.queries import find_places
 from knowledge.vocabulary import find_categories, find_district, find_tags
 
@@ -89,7 +89,7 @@ class ActionRecommend(Action):
                     buttons=choice_buttons(find_places(session, tags=["famous"], limit=4), "place_info", en),
                 )
                 return []
-            items = [f"• {place_name(p, en)}: {pick(en, p, 'summary') or ''}".rstrip(": ") for p in places]
+            items = [summary_line(p, en) for p in places]
             dispatcher.utter_message(
                 text=head + ":\n" + "\n".join(items),
                 buttons=choice_buttons(places[:4], "place_info", en),

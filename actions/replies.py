@@ -96,6 +96,12 @@ def place_name(place: Place, en: bool) -> str:
     return pick(en, place, "name") or place.name_vi
 
 
+def summary_line(place: Place, en: bool) -> str:
+    """A list item: the place's name and, if the base has one, its one-line summary."""
+    summary = pick(en, place, "summary")
+    return f"• {place_name(place, en)}: {summary}" if summary else f"• {place_name(place, en)}"
+
+
 def event_name(event: Event, en: bool) -> str:
     return pick(en, event, "name") or event.name_vi
 

@@ -64,9 +64,7 @@ class ActionServiceFind(Action):
         with kb_session() as session:
             landmarks = turn.find_names(session, ("place",))
             landmark = (
-                get_place(session, landmarks[0].targets[0].id)
-                if landmarks and len(landmarks[0].targets) == 1
-                else None
+                get_place(session, landmarks[0].target.id) if landmarks and landmarks[0].target else None
             )
             if landmark is not None and categories and en and not asks_near(turn.text):
                 # English names collide with everyday words ("my son" is also Mỹ Sơn):

@@ -20,16 +20,8 @@ class Subject:
     category: str | None = None  # the kind of place the choices share, if any
     unknown_name: str | None = None  # the classifier saw a name the base does not have
 
-    @property
-    def place(self) -> Place | None:
-        return self.row if isinstance(self.row, Place) else None
 
-    @property
-    def event(self) -> Event | None:
-        return self.row if isinstance(self.row, Event) else None
-
-
-def _load(session: Session, kind: str, row_id: int) -> Place | Event | None:
+def load_row(session: Session, kind: str, row_id: int) -> Place | Event | None:
     return get_place(session, row_id) if kind == "place" else get_event(session, row_id)
 
 
@@ -40,17 +32,10 @@ def resolve(turn: Turn, session: Session, kinds: tuple[str, ...] = ("place", "ev
         places = [t for t in targets if t.kind == "place"]
         # One place and one event of the same name ("cầu quay"): a question about a
         # place is about the place; with no place among them, the first event.
-        chosen = (
-            targets
-            if len(targets) == 1
-            else places
-            if len(places) == 1
-            else targets[:1]
-            if not places
-            else []
-        )
-        if chosen:
-            return Subject(row=_load(session, chosen[0].kind, chosen[0].id))
+        if len(targets) == 1 or not places:
+            return Subject(row=load_row(session, targets[0].kind, targets[0].id))
+        if len(places) == 1:
+            return Subject(row=get_place(session, places[0].id))
         rows = [get_place(session, t.id) for t in places]
         return Subject(choices=[p for p in rows if p is not None][:6])
 
@@ -61,7 +46,7 @@ def resolve(turn: Turn, session: Session, kinds: tuple[str, ...] = ("place", "ev
         return Subject(unknown_name=unknown[0])
 
     current = parse_subject(turn.subject)
-    current_row = _load(session, *current) if current and current[0] in kinds else None
+    current_row = load_row(session, *current) if current and current[0] in kinds else None
     categories = find_categories(turn.text) if "place" in kinds else []
     if categories:
         if isinstance(current_row, Place) and current_row.category in categories:

@@ -87,6 +87,11 @@ class NameMatch:
     def exact(self) -> bool:
         return self.score >= 100.0
 
+    @property
+    def target(self) -> Target | None:
+        """The one row this name stands for, or None when it is ambiguous."""
+        return self.targets[0] if len(self.targets) == 1 else None
+
 
 def name_keys(*names: str | None) -> set[str]:
     """Every search key under which a row with these names/aliases is found."""
