@@ -17,11 +17,15 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
 )
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import declarative_base, relationship
+
+from bot.text_normalise import fold
 
 Base = declarative_base()
 
@@ -42,6 +46,19 @@ class _Provenance:
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow, index=True)
     # Bumped on every edit: two officers saving the same row can be told apart.
     version = Column(Integer, nullable=False, default=1)
+    # Folded names, aliases and address ("cau rong dragon bridge ..."), kept by a mapper
+    # event, so the admin's diacritic-insensitive search is one LIKE on any database.
+    search_text = Column(Text, nullable=True)
+
+    SEARCHED: tuple[str, ...] = ()
+
+    def refresh_search_text(self) -> None:
+        parts: list[str] = [self.slug or ""]
+        for field in self.SEARCHED:
+            value = getattr(self, field, None)
+            parts.extend(value if isinstance(value, list) else [value or ""])
+        # Leading space: every word start is " word", which is what the search matches.
+        self.search_text = " " + " | ".join(fold(str(p)).replace("-", " ") for p in parts if p)
 
 
 class Place(_Provenance, Base):
@@ -75,6 +92,8 @@ class Place(_Provenance, Base):
     how_to_get_vi = Column(Text, nullable=True)
     how_to_get_en = Column(Text, nullable=True)
     tags = Column(JSON, nullable=False, default=list)
+
+    SEARCHED = ("name_vi", "name_en", "aliases", "address_vi", "address_en", "district", "category", "phone")
 
     events = relationship("Event", back_populates="venue")
 
@@ -111,6 +130,8 @@ class Event(_Provenance, Base):
     summary_en = Column(Text, nullable=True)
     description_vi = Column(Text, nullable=True)
     description_en = Column(Text, nullable=True)
+
+    SEARCHED = ("name_vi", "name_en", "aliases", "venue_vi", "venue_en", "category")
 
     venue = relationship("Place", back_populates="events")
     dates = relationship(
@@ -151,6 +172,8 @@ class Faq(_Provenance, Base):
     answer_vi = Column(Text, nullable=False)
     answer_en = Column(Text, nullable=True)
 
+    SEARCHED = ("title_vi", "title_en", "keywords", "topic")
+
 
 class UnansweredQuestion(Base):
     """A visitor question the assistant could not answer (fallback or no such fact), kept
@@ -165,3 +188,58 @@ class UnansweredQuestion(Base):
     language = Column(String(5), nullable=True)
     reason = Column(String(40), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    # Staff review: 'open' until someone turns it into an entry or alias ('resolved') or
+    # decides there is nothing to add ('dismissed').
+    status = Column(String(20), nullable=False, default="open", server_default="open", index=True)
+    resolved_by = Column(String(120), nullable=True)
+    resolved_at = Column(DateTime, nullable=True)
+    resolution = Column(Text, nullable=True)
+
+
+class User(Base):
+    """A tourism-department staff account. Editors change content; administrators also
+    manage accounts. Passwords are stored as Argon2 hashes and API tokens as SHA-256
+    digests, so a copy of the database gives neither away."""
+
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False, unique=True)
+    display_name = Column(String(120), nullable=True)
+    role = Column(String(20), nullable=False, default="editor")
+    password_hash = Column(String(255), nullable=True)
+    token_digest = Column(String(64), nullable=True, unique=True)
+    token_created_at = Column(DateTime, nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_login_at = Column(DateTime, nullable=True)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Revision(Base):
+    """One change to a fact row: who, when, what (old and new value of every changed
+    field) and the whole row as it stood afterwards, so any version can be restored."""
+
+    __tablename__ = "revisions"
+
+    id = Column(Integer, primary_key=True)
+    table_name = Column(String(40), nullable=False)
+    row_id = Column(Integer, nullable=False)
+    version = Column(Integer, nullable=False)
+    action = Column(String(20), nullable=False)
+    username = Column(String(60), nullable=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    changes = Column(JSON, nullable=False, default=dict)
+    snapshot = Column(JSON, nullable=False, default=dict)
+
+
+Index("ix_revisions_row", Revision.table_name, Revision.row_id, Revision.version)
+
+
+@orm_event.listens_for(_Provenance, "before_insert", propagate=True)
+@orm_event.listens_for(_Provenance, "before_update", propagate=True)
+def _keep_search_text(_mapper: object, _connection: object, target: _Provenance) -> None:
+    target.refresh_search_text()

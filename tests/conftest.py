@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from knowledge.db import new_session
 from knowledge.migrate import upgrade
 from knowledge.seed import read_seed, seed
+from tests.admin_support import AdminServer
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
@@ -263,3 +264,55 @@ def trained_model() -> Path:
     from bot.launcher import ensure_model
 
     return ensure_model()
+
+
+@pytest.fixture
+def admin_server(mini_kb: Session, kb_url: str) -> Iterator[AdminServer]:
+    """The admin and API on a free loopback port, over the mini knowledge base."""
+    server = AdminServer(kb_url).start()
+    yield server
+    server.stop()
+
+
+# Debian's Chromium, driven by Playwright (no browser download: see requirements-dev.txt).
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--no-first-run",
+    # This machine's network is closed; without these Chromium keeps trying to phone home.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def sign_in(page: object, server: AdminServer, role: str = "editor") -> None:
+    """Sign ``page`` in through the real form as a fresh account of ``role``."""
+    account = server.account(role)
+    page.goto(server.url("/admin/login"))  # type: ignore[attr-defined]
+    page.fill("input[name=username]", account.username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", account.password)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(server.url("/admin"))  # type: ignore[attr-defined]

@@ -1,0 +1,35 @@
+"""Small helpers the page handlers share: flash messages, form values, paging links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from aiohttp_session import Session, get_session
+
+
+async def flash(request: web.Request, message: str, level: str = "success") -> None:
+    """A message shown once on the next page (after a redirect)."""
+    session = await get_session(request)
+    session["flash"] = [*session.get("flash", []), [level, message]]
+
+
+def flash_messages(session: Session) -> list[list[str]]:
+    return session.pop("flash", [])
+
+
+async def form_dict(request: web.Request) -> dict[str, Any]:
+    """The submitted form as a dict of strings (the CSRF field removed)."""
+    form = await request.post()
+    return {k: v for k, v in form.items() if k != "_csrf" and isinstance(v, str)}
+
+
+def int_arg(request: web.Request, name: str, default: int, lo: int = 0, hi: int = 10_000_000) -> int:
+    try:
+        return max(lo, min(hi, int(request.query.get(name, default))))
+    except ValueError:
+        return default
+
+
+def redirect(location: str) -> web.HTTPFound:
+    return web.HTTPFound(location)

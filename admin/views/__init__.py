@@ -1,0 +1,1 @@
+"""Page handlers of the staff admin, one module per area."""

@@ -1,0 +1,326 @@
+"""Every change staff make to the base goes through here: validation, unique names,
+optimistic locking, verification stamps and a revision for the history.
+
+The admin's forms, the JSON API and the spreadsheet import all call these functions
+inside one transaction each, so a change is either wholly saved (with its revision) or not
+at all. The assistant reads the same tables and sees a change at its next name-index check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.text_normalise import fold, strip_diacritics
+from knowledge.models import Event, EventDate, Faq, Place, Revision, utcnow
+from knowledge.schemas import FieldError, InvalidEntry, validate
+
+MODELS: dict[str, type] = {"places": Place, "events": Event, "faqs": Faq}
+TITLE_FIELD = {"places": "name_vi", "events": "name_vi", "faqs": "title_vi"}
+# Written by the system, never taken from input.
+SYSTEM_FIELDS = ("id", "verified_by", "verified_at", "created_at", "updated_at", "version", "search_text")
+# How long after its last check a verified fact counts as stale (the admin flags it).
+STALE_AFTER_DAYS = 365
+
+
+class NotFound(LookupError):
+    pass
+
+
+class VersionConflict(RuntimeError):
+    """Someone saved the row after the editor loaded it: their change must not be lost."""
+
+    def __init__(self, current: dict[str, Any], expected: int) -> None:
+        super().__init__(f"version {expected} is out of date; the row is now at version {current['version']}")
+        self.current = current
+        self.expected = expected
+
+
+def model_of(kind: str) -> type:
+    try:
+        return MODELS[kind]
+    except KeyError:
+        raise NotFound(kind) from None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def to_dict(row: Any) -> dict[str, Any]:
+    """A row as plain JSON-able values, the shape the API returns and the history stores."""
+    kind = row.__tablename__
+    data = {c.name: _jsonable(getattr(row, c.name)) for c in row.__table__.columns if c.name != "search_text"}
+    if kind == "events":
+        data.pop("venue_place_id", None)
+        data["venue_slug"] = row.venue.slug if row.venue is not None else None
+        data["dates"] = [{"start": d.start.isoformat(), "end": d.end.isoformat()} for d in row.dates]
+    return data
+
+
+def editable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in SYSTEM_FIELDS}
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", strip_diacritics(text).lower()).strip("-")
+    return slug[:100] or "muc"
+
+
+def _unique_slug(session: Session, model: type, base: str, own_id: int | None) -> str:
+    slug, n = base, 1
+    while True:
+        other = session.execute(select(model.id).where(model.slug == slug)).scalar()
+        if other is None or other == own_id:
+            return slug
+        n += 1
+        slug = f"{base}-{n}"
+
+
+def get(session: Session, kind: str, row_id: int) -> Any:
+    row = session.get(model_of(kind), row_id)
+    if row is None:
+        raise NotFound(f"{kind}/{row_id}")
+    return row
+
+
+def get_by_slug(session: Session, kind: str, slug: str) -> Any | None:
+    model = model_of(kind)
+    return session.execute(select(model).where(model.slug == slug)).scalar_one_or_none()
+
+
+def _check_unique_title(session: Session, kind: str, values: dict[str, Any], own_id: int | None) -> None:
+    # Buttons and names identify rows by their Vietnamese name: two live rows with the
+    # same one would make the assistant pick arbitrarily.
+    if values.get("retired"):
+        return
+    model, title = model_of(kind), TITLE_FIELD[kind]
+    wanted = fold(values[title])
+    candidates = session.execute(
+        select(model.id, getattr(model, title)).where(~model.retired, model.id != (own_id or -1))
+    ).all()
+    for other_id, other_title in candidates:
+        if fold(other_title) == wanted:
+            raise InvalidEntry([FieldError(title, f"Đã có mục khác tên “{other_title}” (số {other_id}).")])
+
+
+def _resolve_venue(session: Session, values: dict[str, Any]) -> Place | None:
+    slug = values.pop("venue_slug", None)
+    if not slug:
+        return None
+    place = get_by_slug(session, "places", slug)
+    if place is None:
+        raise InvalidEntry([FieldError("venue_slug", f"Không có địa điểm nào có mã “{slug}”.")])
+    return place
+
+
+def _apply(session: Session, kind: str, row: Any, values: dict[str, Any]) -> None:
+    values = dict(values)
+    if kind == "events":
+        row.venue = _resolve_venue(session, values)
+        dates = values.pop("dates", [])
+        row.dates = [EventDate(start=d["start"], end=d["end"]) for d in dates]
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    skip = {"updated_at", "version"}
+    return {k: [before.get(k), v] for k, v in after.items() if k not in skip and before.get(k) != v}
+
+
+def _record(session: Session, kind: str, row: Any, action: str, user: str | None,
+            before: dict[str, Any]) -> Revision:
+    session.flush()
+    after = to_dict(row)
+    revision = Revision(
+        table_name=kind,
+        row_id=row.id,
+        version=row.version,
+        action=action,
+        username=user,
+        at=row.updated_at or utcnow(),
+        changes=_changes(before, after),
+        snapshot=after,
+    )
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def _stamp_verification(row: Any, values: dict[str, Any], user: str | None) -> None:
+    if values.get("verified") and not row.verified:
+        row.verified_by, row.verified_at = user, utcnow()
+    elif "verified" in values and not values["verified"]:
+        row.verified_by, row.verified_at = None, None
+
+
+def create(session: Session, kind: str, data: dict[str, Any], user: str | None) -> Any:
+    values = validate(kind, editable(data))
+    model = model_of(kind)
+    _check_unique_title(session, kind, values, None)
+    values["slug"] = _unique_slug(session, model, values["slug"] or slugify(values[TITLE_FIELD[kind]]), None)
+    row = model(version=1)
+    _stamp_verification(row, values, user)
+    _apply(session, kind, row, values)
+    row.updated_at = utcnow()
+    session.add(row)
+    _record(session, kind, row, "create", user, {})
+    return row
+
+
+def _check_version(row: Any, expected: int | None) -> None:
+    if expected is not None and int(expected) != row.version:
+        raise VersionConflict(to_dict(row), int(expected))
+
+
+def update(session: Session, kind: str, row_id: int, data: dict[str, Any], user: str | None,
+           expected_version: int | None, *, partial: bool = False, action: str = "update") -> Any:
+    """Replace the row's editable fields (``partial``: only those given). ``expected_version``
+    is the version the editor started from; if the row moved on since, nothing is saved."""
+    row = get(session, kind, row_id)
+    _check_version(row, expected_version)
+    before = to_dict(row)
+    incoming = editable(data)
+    merged = {**editable(before), **incoming} if partial else incoming
+    values = validate(kind, merged)
+    _check_unique_title(session, kind, values, row.id)
+    if values["slug"] is None:
+        values["slug"] = row.slug
+    values["slug"] = _unique_slug(session, model_of(kind), values["slug"], row.id)
+    _stamp_verification(row, values, user)
+    _apply(session, kind, row, values)
+    if not _changes(before, to_dict(row)):
+        return row  # nothing changed: no new version, no empty revision
+    row.version += 1
+    row.updated_at = utcnow()
+    _record(session, kind, row, action, user, before)
+    return row
+
+
+def set_retired(session: Session, kind: str, row_id: int, retired: bool, user: str | None,
+                expected_version: int | None = None) -> Any:
+    action = "retire" if retired else "unretire"
+    return update(session, kind, row_id, {"retired": retired}, user, expected_version, partial=True,
+                  action=action)
+
+
+def verify(session: Session, kind: str, row_id: int, user: str | None,
+           expected_version: int | None = None) -> Any:
+    """Mark the facts checked today by ``user`` (done again, it renews the date)."""
+    row = get(session, kind, row_id)
+    _check_version(row, expected_version)
+    before = to_dict(row)
+    row.verified, row.verified_by, row.verified_at = True, user, utcnow()
+    row.version += 1
+    row.updated_at = utcnow()
+    _record(session, kind, row, "verify", user, before)
+    return row
+
+
+def history(session: Session, kind: str, row_id: int) -> list[Revision]:
+    model_of(kind)
+    return list(
+        session.execute(
+            select(Revision)
+            .where(Revision.table_name == kind, Revision.row_id == row_id)
+            .order_by(Revision.version.desc(), Revision.id.desc())
+        ).scalars()
+    )
+
+
+def restore(session: Session, kind: str, row_id: int, revision_id: int, user: str | None,
+            expected_version: int | None = None) -> Any:
+    """Bring back the row as it was after ``revision_id``, as a new version (history keeps
+    the version being replaced)."""
+    revision = session.get(Revision, revision_id)
+    if revision is None or revision.table_name != kind or revision.row_id != row_id:
+        raise NotFound(f"revision {revision_id} of {kind}/{row_id}")
+    snapshot = editable(revision.snapshot)
+    snapshot.pop("verified", None)  # verification is a fresh act, not something to restore
+    return update(session, kind, row_id, snapshot, user, expected_version, partial=True, action="restore")
+
+
+def delete(session: Session, kind: str, row_id: int, user: str | None,
+           expected_version: int | None = None) -> Any:
+    """The API's DELETE: the row is retired (never mentioned again) but kept with its
+    history, so a mistaken delete can be undone by restoring."""
+    return set_retired(session, kind, row_id, True, user, expected_version)
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    total: int
+    offset: int
+    limit: int
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+FILTERS = {
+    "places": ("kind", "category", "district", "verified", "retired", "stale"),
+    "events": ("category", "verified", "retired", "stale"),
+    "faqs": ("topic", "verified", "retired", "stale"),
+}
+
+
+def listing(session: Session, kind: str, *, q: str | None = None, offset: int = 0, limit: int = 50,
+            filters: dict[str, Any] | None = None) -> Page:
+    """Rows matching a diacritic-insensitive search and exact filters, newest edits first.
+    ``retired`` defaults to live rows only; ``stale`` means unverified or verified longer
+    ago than ``STALE_AFTER_DAYS``."""
+    model = model_of(kind)
+    filters = filters or {}
+    query = select(model)
+    applied: dict[str, Any] = {}
+    for name in FILTERS[kind]:
+        value = filters.get(name)
+        if value is None or value == "":
+            continue
+        applied[name] = value
+        if name == "stale":
+            if value:
+                cutoff = utcnow().replace(microsecond=0) - timedelta(days=STALE_AFTER_DAYS)
+                query = query.where(
+                    or_(~model.verified, model.verified_at.is_(None), model.verified_at < cutoff)
+                )
+        else:
+            query = query.where(getattr(model, name) == value)
+    if "retired" not in applied:
+        query = query.where(~model.retired)
+    if q and q.strip():
+        for word in fold(q).split():
+            # Word starts only: "ca" finds "Cá", "Cầu"... but not the middle of "Ngọc".
+            query = query.where(model.search_text.like(f"% {_escape_like(word)}%", escape="\\"))
+        applied["q"] = q
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(model.updated_at.desc(), model.id.desc()).offset(offset).limit(limit)
+    ).scalars().all()
+    return Page(rows=list(rows), total=total, offset=offset, limit=limit, filters=applied)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def is_stale(row: Any) -> bool:
+    if not row.verified or row.verified_at is None:
+        return True
+    return row.verified_at < utcnow() - timedelta(days=STALE_AFTER_DAYS)
+
+
+def distinct_values(session: Session, kind: str, column: str) -> list[str]:
+    """Values in use (categories, districts, topics), for the admin's filters and choices."""
+    model = model_of(kind)
+    col = getattr(model, column)
+    return [v for v in session.execute(select(col).distinct().order_by(col)).scalars() if v]

@@ -1,0 +1,109 @@
+"""Signing in, what anonymous visitors can reach, CSRF on forms, tokens on the API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from tests.admin_support import AdminServer
+from tests.conftest import sign_in
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="_csrf" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def _signed_in(server: AdminServer, role: str = "editor") -> requests.Session:
+    account = server.account(role)
+    client = requests.Session()
+    token = _csrf(client.get(server.url("/admin/login")).text)
+    response = client.post(server.url("/admin/login"), data={
+        "username": account.username, "password": account.password, "_csrf": token, "next": "/admin"})
+    assert response.status_code == 200 and response.url == server.url("/admin")
+    return client
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/places", "/admin/events/1", "/admin/unanswered",
+                                  "/admin/users", "/admin/export/places.csv"])
+def test_pages_need_sign_in(admin_server: AdminServer, path: str) -> None:
+    response = requests.get(admin_server.url(path), allow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login")
+
+
+def test_public_paths_are_reachable(admin_server: AdminServer) -> None:
+    assert requests.get(admin_server.url("/admin/login")).status_code == 200
+    assert requests.get(admin_server.url("/admin/static/admin.css")).status_code == 200
+    assert requests.get(admin_server.url("/healthz")).json() == {"status": "ok"}
+
+
+def test_wrong_password_is_refused_without_saying_which(admin_server: AdminServer) -> None:
+    account = admin_server.account("editor")
+    client = requests.Session()
+    token = _csrf(client.get(admin_server.url("/admin/login")).text)
+    for username, password in ((account.username, "sai-mat-khau"), ("khong-co-ai", account.password)):
+        response = client.post(admin_server.url("/admin/login"),
+                               data={"username": username, "password": password, "_csrf": token})
+        assert response.status_code == 401
+        assert "Sai tên đăng nhập hoặc mật khẩu." in response.text
+    assert client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
+
+
+def test_session_cookie_is_httponly_and_samesite(admin_server: AdminServer) -> None:
+    response = requests.get(admin_server.url("/admin/login"))
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_forms_without_csrf_token_are_refused(admin_server: AdminServer) -> None:
+    client = _signed_in(admin_server)
+    response = client.post(admin_server.url("/admin/logout"), data={})
+    assert response.status_code == 403
+    assert "biểu mẫu không hợp lệ" in response.text
+    response = client.post(admin_server.url("/admin/logout"), data={"_csrf": "forged"})
+    assert response.status_code == 403
+    # Still signed in: the forged request changed nothing.
+    assert client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 200
+
+
+def test_sign_out_ends_the_session(admin_server: AdminServer) -> None:
+    client = _signed_in(admin_server)
+    token = _csrf(client.get(admin_server.url("/admin")).text)
+    client.post(admin_server.url("/admin/logout"), data={"_csrf": token})
+    assert client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
+
+
+def test_sign_in_does_not_redirect_off_site(admin_server: AdminServer) -> None:
+    account = admin_server.account("editor")
+    client = requests.Session()
+    token = _csrf(client.get(admin_server.url("/admin/login?next=//evil.example/x")).text)
+    response = client.post(admin_server.url("/admin/login"), allow_redirects=False, data={
+        "username": account.username, "password": account.password, "_csrf": token,
+        "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/admin"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token", "Basic abc", "Bearer "])
+def test_api_needs_a_valid_token(admin_server: AdminServer, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = requests.get(admin_server.url("/api/v1/places"), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_api_does_not_accept_the_session_cookie(admin_server: AdminServer) -> None:
+    client = _signed_in(admin_server)
+    assert client.get(admin_server.url("/api/v1/places")).status_code == 401
+
+
+def test_browser_sign_in_shows_the_dashboard(admin_server: AdminServer, page) -> None:  # noqa: ANN001
+    sign_in(page, admin_server)
+    assert page.locator("h1").inner_text() == "Việc cần làm"
+    assert "Địa điểm" in page.locator("nav").inner_text()
+    # An editor is not shown account management.
+    assert page.locator("nav a[href='/admin/users']").count() == 0
