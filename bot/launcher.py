@@ -1,5 +1,5 @@
 """Start the whole assistant on one machine: knowledge base, model, action server, Rasa
-server with the REST channel, and a terminal chat for a quick try.
+server with the REST channel, the staff admin with its JSON API, and a terminal chat.
 
     python -m bot.launcher            # what `make run` does
     python -m bot.launcher --no-chat  # servers only (no terminal chat)
@@ -177,6 +177,43 @@ def start_rasa(
     )
 
 
+def start_admin(port: int, log_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The staff admin and JSON API (aiohttp) on ``port``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(env or runtime_env())
+    env["ADMIN_PORT"] = str(port)
+    return subprocess.Popen(
+        [str(BIN / "python"), "-m", "admin"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(log_dir / "admin.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def first_admin() -> str | None:
+    """Create the first administrator on an empty account table. The password comes from
+    ADMIN_PASSWORD or is generated and written to var/admin-credentials.txt (mode 600,
+    git-ignored); never printed into a log. Returns a line to show, or None."""
+    from knowledge.accounts import ensure_first_admin
+    from knowledge.db import new_session
+
+    username = os.environ.get("ADMIN_USERNAME", "admin")
+    with new_session() as session, session.begin():
+        made = ensure_first_admin(session, username, os.environ.get("ADMIN_PASSWORD") or None)
+    if made is None:
+        return None
+    if os.environ.get("ADMIN_PASSWORD"):
+        return f"first administrator account: {username} (password from ADMIN_PASSWORD)"
+    path = VAR / "admin-credentials.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"username: {username}\npassword: {made[1]}\n")
+    return f"first administrator account: {username}; its password is in {path} (change it after signing in)"
+
+
 def wait_ready(url: str, procs: Sequence[subprocess.Popen], timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -247,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    parser.add_argument("--admin-port", type=int, default=int(os.environ.get("ADMIN_PORT", 8080)))
     parser.add_argument("--no-chat", action="store_true", help="only run the servers")
     args = parser.parse_args(argv)
 
@@ -259,14 +297,24 @@ def main(argv: list[str] | None = None) -> int:
 
     added = init()
     print("knowledge base ready; seed rows added:", added, flush=True)
+    note = first_admin()
+    if note:
+        print(note, flush=True)
     model = ensure_model()
     endpoints = write_endpoints(args.action_port, VAR / "tracker.db", VAR / "endpoints.yml")
     logs = VAR / "logs"
-    procs = [start_actions(args.action_port, logs), start_rasa(model, args.rasa_port, endpoints, logs)]
+    procs = [
+        start_actions(args.action_port, logs),
+        start_rasa(model, args.rasa_port, endpoints, logs),
+        start_admin(args.admin_port, logs),
+    ]
     try:
         wait_ready(f"http://127.0.0.1:{args.action_port}/health", procs)
+        wait_ready(f"http://127.0.0.1:{args.admin_port}/healthz", procs)
         wait_ready(f"http://127.0.0.1:{args.rasa_port}/", procs)
         print(f"ready: REST channel at http://localhost:{args.rasa_port}/webhooks/rest/webhook", flush=True)
+        print(f"ready: staff admin at http://localhost:{args.admin_port}/admin "
+              f"(JSON API at http://localhost:{args.admin_port}/api/v1/)", flush=True)
         if args.no_chat or not sys.stdin.isatty():
             while all(p.poll() is None for p in procs):
                 time.sleep(1)

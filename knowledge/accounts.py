@@ -105,3 +105,13 @@ def count_users(session: Session) -> int:
 
 def all_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def ensure_first_admin(session: Session, username: str, password: str | None) -> tuple[User, str] | None:
+    """On a base with no accounts, create the first administrator so someone can sign in.
+    Returns the account and its password when one was made (a random one if ``password``
+    is None), else None: existing accounts are never touched."""
+    if count_users(session) > 0:
+        return None
+    password = password or secrets.token_urlsafe(12)
+    return create_user(session, username, "admin", password=password, display_name="Quản trị viên"), password
