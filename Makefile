@@ -4,6 +4,9 @@ PYTHON ?= python3.10
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
@@ -35,9 +38,6 @@ $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c requirements.lock
 	touch $(STAMP)
 
-# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
-CHROMIUM ?= /usr/bin/chromium
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(CHROMIUM):
 	@echo "installing Debian's chromium for the browser tests"
 	$(SUDO) apt-get install -y chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
