@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test lint bench nlu-data clean
+.PHONY: run test lint bench bench-admin nlu-data clean
 
 run: $(STAMP)
 	$(PY) -m bot.launcher
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/foundation.py
+	$(PY) benchmarks/admin_propagation.py
+
+bench-admin: $(STAMP)
+	$(PY) benchmarks/admin_propagation.py
 
 nlu-data: $(STAMP)
 	$(PY) tools/nlu_generate.py

@@ -64,6 +64,7 @@ FIELDS = {
 KINDS = {"attraction": "Điểm tham quan", "service": "Dịch vụ"}
 
 ACTIONS = {
+    "seed": "Dữ liệu ban đầu",
     "create": "Tạo mới",
     "update": "Sửa",
     "retire": "Ngừng sử dụng",

@@ -183,6 +183,17 @@ def _check_version(row: Any, expected: int | None) -> None:
         raise VersionConflict(to_dict(row), int(expected))
 
 
+def _ensure_baseline(session: Session, kind: str, row: Any, before: dict[str, Any]) -> None:
+    """Rows loaded from the seed files have no revision yet: record how they stood before
+    their first edit, so staff can always go back to the original text."""
+    known = session.execute(
+        select(func.count(Revision.id)).where(Revision.table_name == kind, Revision.row_id == row.id)
+    ).scalar_one()
+    if not known:
+        session.add(Revision(table_name=kind, row_id=row.id, version=row.version, action="seed",
+                             username=None, at=row.updated_at or utcnow(), changes={}, snapshot=before))
+
+
 def update(session: Session, kind: str, row_id: int, data: dict[str, Any], user: str | None,
            expected_version: int | None, *, partial: bool = False, action: str = "update") -> Any:
     """Replace the row's editable fields (``partial``: only those given). ``expected_version``
@@ -190,6 +201,7 @@ def update(session: Session, kind: str, row_id: int, data: dict[str, Any], user:
     row = get(session, kind, row_id)
     _check_version(row, expected_version)
     before = to_dict(row)
+    _ensure_baseline(session, kind, row, before)
     incoming = editable(data)
     merged = {**editable(before), **incoming} if partial else incoming
     values = validate(kind, merged)
@@ -220,6 +232,7 @@ def verify(session: Session, kind: str, row_id: int, user: str | None,
     row = get(session, kind, row_id)
     _check_version(row, expected_version)
     before = to_dict(row)
+    _ensure_baseline(session, kind, row, before)
     row.verified, row.verified_by, row.verified_at = True, user, utcnow()
     row.version += 1
     row.updated_at = utcnow()
