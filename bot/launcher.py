@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.credentials import write as write_credentials
 from knowledge.config import PROJECT_ROOT as ROOT
 from knowledge.config import VAR_DIR as VAR
 
@@ -146,9 +147,15 @@ def start_actions(port: int, log_dir: Path, env: dict[str, str] | None = None) -
 
 
 def start_rasa(
-    model: Path, port: int, endpoints: Path, log_dir: Path, env: dict[str, str] | None = None
+    model: Path,
+    port: int,
+    endpoints: Path,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    credentials: Path | None = None,
 ) -> subprocess.Popen:
-    """The Rasa server with the channels of credentials.yml (REST by default)."""
+    """The Rasa server with the channels of ``credentials`` (default: the committed
+    credentials.yml, i.e. REST and socket.io)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [
@@ -161,7 +168,7 @@ def start_rasa(
             "--endpoints",
             str(endpoints),
             "--credentials",
-            str(ROOT / "credentials.yml"),
+            str(credentials or ROOT / "credentials.yml"),
             "--port",
             str(port),
             "--interface",
@@ -302,10 +309,11 @@ def main(argv: list[str] | None = None) -> int:
         print(note, flush=True)
     model = ensure_model()
     endpoints = write_endpoints(args.action_port, VAR / "tracker.db", VAR / "endpoints.yml")
+    credentials = write_credentials(VAR / "credentials.yml", os.environ)
     logs = VAR / "logs"
     procs = [
         start_actions(args.action_port, logs),
-        start_rasa(model, args.rasa_port, endpoints, logs),
+        start_rasa(model, args.rasa_port, endpoints, logs, credentials=credentials),
         start_admin(args.admin_port, logs),
     ]
     try:

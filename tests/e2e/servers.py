@@ -28,6 +28,8 @@ class Assistant:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     procs: list[Popen] = field(default_factory=list)
+    # The Rasa credentials file (channels); None: the committed credentials.yml.
+    credentials: Path | None = None
 
     def start(self) -> Assistant:
         endpoints = write_endpoints(
@@ -37,7 +39,7 @@ class Assistant:
         logs = self.workdir / "logs"
         self.procs = [
             start_actions(self.action_port, logs, env),
-            start_rasa(self.model, self.rasa_port, endpoints, logs, env),
+            start_rasa(self.model, self.rasa_port, endpoints, logs, env, self.credentials),
         ]
         wait_ready(f"http://127.0.0.1:{self.action_port}/health", self.procs)
         wait_ready(f"http://127.0.0.1:{self.rasa_port}/", self.procs)
@@ -51,7 +53,8 @@ class Assistant:
         stop(self.procs[1:])
         env = runtime_env() | self.env_overrides
         rasa = start_rasa(
-            self.model, self.rasa_port, self.workdir / "endpoints.yml", self.workdir / "logs", env
+            self.model, self.rasa_port, self.workdir / "endpoints.yml", self.workdir / "logs", env,
+            self.credentials,
         )
         self.procs = [self.procs[0], rasa]
         wait_ready(f"http://127.0.0.1:{self.rasa_port}/", self.procs)
