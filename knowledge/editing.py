@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session
 
 from bot.text_normalise import fold, strip_diacritics
@@ -178,9 +179,23 @@ def create(session: Session, kind: str, data: dict[str, Any], user: str | None) 
     return row
 
 
-def _check_version(row: Any, expected: int | None) -> None:
-    if expected is not None and int(expected) != row.version:
-        raise VersionConflict(to_dict(row), int(expected))
+def _claim(session: Session, kind: str, row_id: int, expected: int | None) -> Any:
+    """Lock the row for this transaction and check the editor's version in one statement.
+
+    Comparing versions after reading the row would let two saves that arrive together both
+    pass and the later one silently overwrite the earlier. A no-op ``UPDATE ... WHERE
+    version = expected`` takes the row's write lock (SQLite: the database's) and checks at
+    once: the later save waits, then finds the row moved on and gets a conflict."""
+    table = model_of(kind).__table__
+    claim = sa_update(table).where(table.c.id == row_id).values(
+        version=table.c.version, updated_at=table.c.updated_at  # explicit: no onupdate stamp
+    )
+    if expected is not None:
+        claim = claim.where(table.c.version == int(expected))
+    if session.execute(claim).rowcount == 0:
+        row = get(session, kind, row_id)  # NotFound if there is no such row
+        raise VersionConflict(to_dict(row), int(expected or 0))
+    return get(session, kind, row_id)
 
 
 def _ensure_baseline(session: Session, kind: str, row: Any, before: dict[str, Any]) -> None:
@@ -198,8 +213,7 @@ def update(session: Session, kind: str, row_id: int, data: dict[str, Any], user:
            expected_version: int | None, *, partial: bool = False, action: str = "update") -> Any:
     """Replace the row's editable fields (``partial``: only those given). ``expected_version``
     is the version the editor started from; if the row moved on since, nothing is saved."""
-    row = get(session, kind, row_id)
-    _check_version(row, expected_version)
+    row = _claim(session, kind, row_id, expected_version)
     before = to_dict(row)
     _ensure_baseline(session, kind, row, before)
     incoming = editable(data)
@@ -229,8 +243,7 @@ def set_retired(session: Session, kind: str, row_id: int, retired: bool, user: s
 def verify(session: Session, kind: str, row_id: int, user: str | None,
            expected_version: int | None = None) -> Any:
     """Mark the facts checked today by ``user`` (done again, it renews the date)."""
-    row = get(session, kind, row_id)
-    _check_version(row, expected_version)
+    row = _claim(session, kind, row_id, expected_version)
     before = to_dict(row)
     _ensure_baseline(session, kind, row, before)
     row.verified, row.verified_by, row.verified_at = True, user, utcnow()

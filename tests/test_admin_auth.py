@@ -107,3 +107,11 @@ def test_browser_sign_in_shows_the_dashboard(admin_server: AdminServer, page) ->
     assert "Địa điểm" in page.locator("nav").inner_text()
     # An editor is not shown account management.
     assert page.locator("nav a[href='/admin/users']").count() == 0
+
+
+def test_admin_pages_carry_security_headers(admin_server: AdminServer) -> None:
+    response = requests.get(admin_server.url("/admin/login"))
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
