@@ -190,7 +190,10 @@ class PlaceIn(_Entry):
 
     @validator("free", pre=True)
     def _free_words(cls, value: Any) -> Any:  # noqa: N805
-        return None if value is None else parse_bool(value)
+        # Blank means "not known", not "not free" (a spreadsheet cell left empty).
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return parse_bool(value)
 
     @validator("phone")
     def _phone_shape(cls, value: str | None) -> str | None:  # noqa: N805

@@ -210,3 +210,8 @@ def test_seeding_fills_search_text(kb_url: str) -> None:
         seed(session, {"places": MINI["places"][:1], "events": [], "faqs": []})
     with new_session(kb_url) as session:
         assert " cau rong" in session.execute(select(Place.search_text)).scalar_one()
+
+
+def test_blank_free_means_not_known() -> None:
+    assert validate("places", {**NEW_PLACE, "free": ""})["free"] is None
+    assert validate("places", {**NEW_PLACE, "free": "không"})["free"] is False
