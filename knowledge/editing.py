@@ -106,8 +106,13 @@ def _check_unique_title(session: Session, kind: str, values: dict[str, Any], own
         return
     model, title = model_of(kind), TITLE_FIELD[kind]
     wanted = fold(values[title])
+    # Narrow in SQL on the folded text every row keeps, then compare exactly: an import of
+    # thousands of rows must not fold every title of the base for each one.
+    pattern = f"% {_escape_like(wanted.replace('-', ' '))}%"
     candidates = session.execute(
-        select(model.id, getattr(model, title)).where(~model.retired, model.id != (own_id or -1))
+        select(model.id, getattr(model, title)).where(
+            ~model.retired, model.id != (own_id or -1), model.search_text.like(pattern, escape="\\")
+        )
     ).all()
     for other_id, other_title in candidates:
         if fold(other_title) == wanted:

@@ -134,3 +134,18 @@ def test_seed_loads_into_a_real_database(seeded_kb):
     assert count(Faq) == len(SEED["faqs"])
     venues = seeded_kb.execute(select(func.count()).where(Event.venue_place_id.isnot(None))).scalar_one()
     assert venues >= 3
+
+
+def test_every_seed_row_passes_the_admin_validation() -> None:
+    """Staff must be able to edit any seeded row without first fixing it: each one passes
+    the same checks as a form, an API call or an import."""
+    from knowledge.schemas import InvalidEntry, validate
+
+    problems = []
+    for kind, rows in read_seed().items():
+        for row in rows:
+            try:
+                validate(kind, row)
+            except InvalidEntry as exc:
+                problems.append(f"{kind}/{row['slug']}: {exc}")
+    assert not problems, "\n".join(problems)
