@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -33,3 +34,15 @@ def int_arg(request: web.Request, name: str, default: int, lo: int = 0, hi: int 
 
 def redirect(location: str) -> web.HTTPFound:
     return web.HTTPFound(location)
+
+
+# Times are stored in UTC; officers read them in Đà Nẵng time (UTC+7, no daylight saving).
+LOCAL_OFFSET = timedelta(hours=7)
+
+
+def local_time(moment: datetime | str | None, never: str = "") -> str:
+    """A stored UTC time as officers read it: "14:05 ngày 25/11/2026"."""
+    if not moment:
+        return never
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return (value + LOCAL_OFFSET).strftime("%H:%M ngày %d/%m/%Y")

@@ -115,3 +115,21 @@ def ensure_first_admin(session: Session, username: str, password: str | None) ->
         return None
     password = password or secrets.token_urlsafe(12)
     return create_user(session, username, "admin", password=password, display_name="Quản trị viên"), password
+
+
+def set_active(session: Session, user: User, active: bool, actor_id: int | None = None) -> None:
+    """Lock or unlock an account, never locking out the person doing it or the last active
+    administrator (nobody could manage accounts any more)."""
+    if not active and user.active:
+        if actor_id is not None and user.id == actor_id:
+            raise AccountError("active", "Bạn không thể tự khoá tài khoản của chính mình.")
+        if user.is_admin:
+            # Locked rows: two administrators locking each other at once cannot both succeed.
+            admins = session.execute(
+                select(User.id).where(User.role == "admin", User.active).with_for_update()
+            ).scalars().all()
+            if len(admins) <= 1:
+                raise AccountError(
+                    "active", "Đây là quản trị viên cuối cùng đang hoạt động; không thể khoá tài khoản này."
+                )
+    user.active = active

@@ -1,19 +1,24 @@
-"""Command line for the knowledge base: ``python -m knowledge init | lookups | stats``."""
+"""Command line for the knowledge base: ``python -m knowledge init | lookups | stats | users``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.text_normalise import normalise, strip_diacritics
+from knowledge import accounts
+from knowledge.accounts import AccountError
 from knowledge.config import PROJECT_ROOT
 from knowledge.db import new_session
 from knowledge.migrate import upgrade
-from knowledge.models import Event, Faq, Place
+from knowledge.models import Event, Faq, Place, User
 from knowledge.seed import read_seed, seed
 
 LOOKUPS_FILE = PROJECT_ROOT / "nlu_data" / "lookups.yml"
@@ -98,6 +103,108 @@ def stats() -> dict[str, int]:
         }
 
 
+def _password_from_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise AccountError("password", "Không đọc được mật khẩu từ đầu vào chuẩn (stdin).")
+    return password
+
+
+def _existing(session: Session, name: str) -> User:
+    user = accounts.find_user(session, name)
+    if user is None:
+        raise AccountError("username", f"Không có tài khoản “{name}”.")
+    return user
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+# Each command returns what to print on stdout and stderr, printed only once the change is
+# committed: a token shown for a transaction that then failed would not work.
+Output = tuple[list[str], list[str]]
+
+
+def _add_user(session: Session, args: argparse.Namespace) -> Output:
+    password = _password_from_stdin() if args.password_stdin else secrets.token_urlsafe(12)
+    user = accounts.create_user(session, args.name, args.role, password=password,
+                                display_name=args.display_name)
+    out = [f"username: {user.username}", f"role: {user.role}"]
+    if not args.password_stdin:
+        out.append(f"password: {password}")
+    out.append(f"token: {accounts.issue_token(session, user)}")
+    return out, ["Save the password and token now: they are not shown again."]
+
+
+def _list_users(session: Session, _args: argparse.Namespace) -> Output:
+    header = ("USERNAME", "ROLE", "STATUS", "LAST LOGIN", "TOKEN CREATED", "DISPLAY NAME")
+    rows = [(u.username, u.role, "active" if u.active else "disabled", _when(u.last_login_at),
+             _when(u.token_created_at), u.display_name or "") for u in accounts.all_users(session)]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *rows]], []
+
+
+def _new_token(session: Session, args: argparse.Namespace) -> Output:
+    user = _existing(session, args.name)
+    notes = [] if user.active else [f"{user.username} is disabled: its token works once it is enabled."]
+    return [f"token: {accounts.issue_token(session, user)}"], notes
+
+
+def _new_password(session: Session, args: argparse.Namespace) -> Output:
+    user = _existing(session, args.name)
+    password = _password_from_stdin() if args.password_stdin else secrets.token_urlsafe(12)
+    accounts.set_password(session, user, password)
+    return ([] if args.password_stdin else [f"password: {password}"]), [f"{user.username}: password changed"]
+
+
+def _enable_or_disable(session: Session, args: argparse.Namespace) -> Output:
+    user = _existing(session, args.name)
+    accounts.set_active(session, user, args.users_command == "enable")
+    return [f"{user.username}: {'active' if user.active else 'disabled'}"], []
+
+
+USER_COMMANDS = {"add": _add_user, "list": _list_users, "token": _new_token, "password": _new_password,
+                 "disable": _enable_or_disable, "enable": _enable_or_disable}
+
+
+def users(args: argparse.Namespace) -> int:
+    """Staff accounts from the shell: the first administrator, tokens for scripts, and a
+    way back in when nobody can sign in. Secrets are printed once, on stdout. Exit code 2
+    (nothing saved) when the request is refused."""
+    upgrade()
+    try:
+        with new_session() as session, session.begin():
+            out, notes = USER_COMMANDS[args.users_command](session, args)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in out:
+        print(line)
+    for line in notes:
+        print(line, file=sys.stderr)
+    return 0
+
+
+def _users_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("users", help="manage staff accounts of the admin")
+    commands = parser.add_subparsers(dest="users_command", required=True)
+    add = commands.add_parser("add", help="create an account; prints its token (and a generated password)")
+    add.add_argument("name", help="user name: lower-case letters without accents, digits, '.', '_', '-'")
+    add.add_argument("--role", default="editor", metavar="{editor,admin}", help="default: editor")
+    add.add_argument("--display-name", help="the name the admin shows, e.g. 'Nguyễn Văn A'")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    commands.add_parser("list", help="list the accounts")
+    for name, text in (("token", "issue a new API token (the old one stops working)"),
+                       ("disable", "lock an account (its sessions and token stop working)"),
+                       ("enable", "unlock an account")):
+        commands.add_parser(name, help=text).add_argument("name")
+    password = commands.add_parser("password", help="set a new password (prints a generated one)")
+    password.add_argument("name")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
@@ -106,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     lookups = sub.add_parser("lookups", help="regenerate nlu_data/lookups.yml from the seed knowledge")
     lookups.add_argument("--from-db", action="store_true", help="use the live knowledge base instead")
     sub.add_parser("stats", help="count the rows in the base")
+    _users_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "init":
         added = init()
@@ -114,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         print("lookups", "updated" if write_lookups(from_db=args.from_db) else "unchanged", LOOKUPS_FILE)
     elif args.command == "stats":
         print(stats())
+    elif args.command == "users":
+        return users(args)
     return 0
 
 

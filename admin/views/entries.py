@@ -10,7 +10,6 @@ script only refresh the map preview while coordinates are typed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from admin.database import in_transaction
 from admin.labels import ACTIONS, KINDS, TABLES, field_label
-from admin.pages import flash, form_dict, int_arg
+from admin.pages import flash, form_dict, int_arg, local_time
 from admin.security import current_user
 from bot.text_normalise import normalise
-from knowledge import editing
+from knowledge import editing, review
 from knowledge.models import Place, Revision
 from knowledge.schemas import SCHEMAS, InvalidEntry, field_names
 
@@ -34,8 +33,6 @@ KIND = "{kind:places|events|faqs}"
 ROW = KIND + r"/{row_id:\d+}"
 PER_PAGE = 50
 # The base stores UTC; officers read Việt Nam time (UTC+7 all year, no daylight saving).
-LOCAL_OFFSET = timedelta(hours=7)
-
 SINGULAR = {"places": "địa điểm", "events": "sự kiện", "faqs": "mục thông tin thiết thực"}
 # The column beside the name in the list: where a place is, where an event happens.
 WHERE_COLUMN = {"places": ("district", "Quận/huyện"), "events": ("venue_vi", "Nơi tổ chức"),
@@ -117,13 +114,6 @@ class FormField:
 # ---------------------------------------------------------------- values and display
 
 
-def _when(value: datetime | str | None) -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return (moment + LOCAL_OFFSET).strftime("%H:%M ngày %d/%m/%Y")
-
-
 def _date_lines(dates: list[dict[str, str]]) -> str:
     return "\n".join(d["start"] if d["start"] == d["end"] else f"{d['start']}..{d['end']}" for d in dates)
 
@@ -181,7 +171,7 @@ def _show(name: str, value: Any) -> str:
     if name == "kind":
         return KINDS.get(value, value)
     if name in ("verified_at", "updated_at", "created_at"):
-        return _when(value)
+        return local_time(value)
     if name == "dates" and isinstance(value, list):
         return "; ".join(line.replace("..", " → ") for line in _date_lines(value).split("\n"))
     if isinstance(value, list):
@@ -248,8 +238,8 @@ def _latest_change(session: Session, kind: str, row_id: int) -> dict[str, str]:
     ).scalar()
     if revision is None:
         row = editing.get(session, kind, row_id)
-        return {"who": "một người khác", "when": _when(row.updated_at)}
-    return {"who": revision.username or "một người khác", "when": _when(revision.at)}
+        return {"who": "một người khác", "when": local_time(row.updated_at)}
+    return {"who": revision.username or "một người khác", "when": local_time(revision.at)}
 
 
 async def _db(request: web.Request, work: Any) -> Any:
@@ -341,10 +331,10 @@ def _list_row(kind: str, row: Any) -> dict[str, Any]:
         "where": getattr(row, WHERE_COLUMN[kind][0]) or "",
         "verified": row.verified,
         "verified_by": row.verified_by or "",
-        "verified_at": _when(row.verified_at),
+        "verified_at": local_time(row.verified_at),
         "stale": editing.is_stale(row),
         "retired": row.retired,
-        "updated": _when(row.updated_at),
+        "updated": local_time(row.updated_at),
     }
 
 
@@ -428,7 +418,8 @@ def _error_index(kind: str,
 
 async def _form_page(request: web.Request, kind: str, *, row_id: int | None = None,
                      typed: dict[str, str] | None = None, errors: list[dict[str, str]] | None = None,
-                     version: int | None = None, conflict: bool = False, status: int = 200) -> web.Response:
+                     version: int | None = None, conflict: bool = False, status: int = 200,
+                     from_questions: str = "") -> web.Response:
     """The new/edit form: blank, from the saved row, or with what the officer typed plus
     what is wrong with it (``errors``) or what someone else saved meanwhile (``conflict``)."""
 
@@ -468,8 +459,8 @@ async def _form_page(request: web.Request, kind: str, *, row_id: int | None = No
         meta = {
             "id": row_id, "version": current["version"], "title": _title(kind, current),
             "verified": current["verified"], "verified_note": _verified_note(current),
-            "stale": loaded["stale"], "retired": current["retired"], "updated": _when(current["updated_at"]),
-            "slug": current["slug"],
+            "stale": loaded["stale"], "retired": current["retired"],
+            "updated": local_time(current["updated_at"]), "slug": current["slug"],
         }
     base = f"/admin/{kind}"
     context = {
@@ -486,12 +477,14 @@ async def _form_page(request: web.Request, kind: str, *, row_id: int | None = No
         "errors": summary,
         "conflict": conflict_info,
         "map": _map_urls(typed.get("lat", ""), typed.get("lon", "")) if kind == "places" else None,
+        # Visitor questions this new entry answers (from the unanswered-question review).
+        "from_questions": from_questions,
     }
     return aiohttp_jinja2.render_template("entry_form.html", request, context, status=status)
 
 
 def _verified_note(data: dict[str, Any]) -> str:
-    who, when = data["verified_by"], _when(data["verified_at"])
+    who, when = data["verified_by"], local_time(data["verified_at"])
     if who and when:
         return f"Đã kiểm chứng bởi {who} lúc {when}"
     if who or when:
@@ -499,25 +492,40 @@ def _verified_note(data: dict[str, Any]) -> str:
     return "Đã kiểm chứng (không ghi lại ai kiểm chứng và khi nào)"
 
 
+def _question_ids(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip().isdigit()][:1000]
+
+
 @routes.get(f"/admin/{KIND}/new")
 async def new_form(request: web.Request) -> web.Response:
-    return await _form_page(request, _kind(request))
+    """A blank form, or one started from a visitor's question (``name_vi``/``title_vi`` and
+    ``from_questions`` in the query, as the unanswered-question review links)."""
+    kind = _kind(request)
+    title = editing.TITLE_FIELD[kind]
+    start = {"kind": request.query.get("kind", "attraction"), title: request.query.get(title, "")}
+    questions = ",".join(str(i) for i in _question_ids(request.query.get("from_questions", "")))
+    return await _form_page(request, kind, typed=_as_form(kind, start), from_questions=questions)
 
 
 @routes.post(f"/admin/{KIND}/new")
 async def create(request: web.Request) -> web.StreamResponse:
     kind = _kind(request)
-    typed = _typed(kind, await form_dict(request))
+    form = await form_dict(request)
+    typed = _typed(kind, form)
+    questions = _question_ids(form.get("from_questions", ""))
     user = current_user(request).username
 
     def save(session: Session) -> tuple[int, str]:
         row = editing.create(session, kind, _data(kind, typed), user)
+        if questions:  # the questions that led here are answered now, in the same transaction
+            review.resolve(session, questions, user, f"created:{kind}/{row.id}")
         return row.id, getattr(row, editing.TITLE_FIELD[kind])
 
     try:
         row_id, title = await _db(request, save)
     except InvalidEntry as exc:
-        return await _form_page(request, kind, typed=typed, errors=exc.errors, status=400)
+        return await _form_page(request, kind, typed=typed, errors=exc.errors, status=400,
+                                from_questions=",".join(map(str, questions)))
     await flash(request, f"Đã lưu “{title}”.")
     raise web.HTTPFound(f"/admin/{kind}/{row_id}")
 
@@ -659,7 +667,7 @@ def _revision_view(revision: Revision, current_version: int) -> dict[str, Any]:
         "action_code": revision.action,
         "action": ACTIONS.get(revision.action, revision.action),
         "who": revision.username or "không rõ",
-        "when": _when(revision.at),
+        "when": local_time(revision.at),
         "changes": changes,
         "current": revision.version == current_version,
     }
