@@ -8,12 +8,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import Turn, kb_session, names, payload
-from actions.places import answer_subject
-from actions.replies import faq_text, tr
-from actions.subjects import Subject, load_row
+from actions.context import Turn, kb_session, payload
+from actions.places import answer_exact_name
+from actions.replies import tr
 from knowledge import unanswered
-from knowledge.queries import get_faq
 
 
 class ActionFallback(Action):
@@ -30,17 +28,9 @@ class ActionFallback(Action):
         with kb_session() as session:
             # The classifier was unsure, but a name or topic typed word for word is clear
             # enough: answer about it rather than give up.
-            for match in names(session).find(turn.text, ("place", "event", "faq")):
-                target = match.target
-                if not (match.exact and target):
-                    continue
-                if target.kind == "faq":
-                    faq = get_faq(session, target.id)
-                    if faq is not None:
-                        dispatcher.utter_message(text=faq_text(faq, en))
-                        return []
-                elif (row := load_row(session, target.kind, target.id)) is not None:
-                    return answer_subject(dispatcher, turn, session, Subject(row=row), "info")
+            answered = answer_exact_name(dispatcher, turn, session)
+            if answered is not None:
+                return answered
             unanswered.record(
                 session,
                 turn.text,
@@ -66,4 +56,24 @@ class ActionFallback(Action):
                 {"title": tr(en, "Thông tin hữu ích", "Practical tips"), "payload": "/practical_info"},
             ],
         )
+        return []
+
+
+class ActionOutOfScope(Action):
+    """"Not something I can help with", unless the question names, word for word, a place,
+    event or topic in the base: a new name staff just added is not in the training data,
+    so the classifier may well take the question for small talk."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        turn = Turn.from_tracker(tracker)
+        with kb_session() as session:
+            answered = answer_exact_name(dispatcher, turn, session)
+        if answered is not None:
+            return answered
+        dispatcher.utter_message(response="utter_out_of_scope")
         return []

@@ -25,9 +25,10 @@ from actions.replies import (
     tr,
     unverified_note,
 )
-from actions.subjects import Subject, resolve
+from actions.subjects import Subject, load_row, resolve
 from knowledge.models import Event, Faq, Place
 from knowledge.queries import find_places, get_faq, get_place, next_occurrences
+from knowledge.vocabulary import asked_aspect, asks_near
 
 _ASPECT_QUESTION = {
     "info": ("Bạn muốn biết về địa điểm nào?", "Which place would you like to know about?"),
@@ -156,6 +157,33 @@ def exact_faq(turn: Turn, session: Session) -> Faq | None:
     for match in names(session).find(turn.text, ("faq",)):
         if match.exact and match.target:
             return get_faq(session, match.target.id)
+    return None
+
+
+def answer_exact_name(
+    dispatcher: CollectingDispatcher, turn: Turn, session: Session, *, specific_only: bool = False
+) -> list[dict[str, Any]] | None:
+    """When the classifier's intent does not fit, a name or topic typed word for word (a
+    new alias staff added a minute ago, say) is clear enough: answer about it. With
+    ``specific_only``, only a question that asks where, when, how much or how to contact
+    it counts (a "what is there to see at X" question stays a recommendation). Returns the
+    events to hand back to Rasa, or None when nothing was answered."""
+    aspect = asked_aspect(turn.text)
+    if specific_only and (aspect == "info" or asks_near(turn.text)):
+        return None
+    for match in names(session).find(turn.text, ("place", "event", "faq")):
+        target = match.target
+        if not (match.exact and target):
+            continue
+        if target.kind == "faq":
+            faq = get_faq(session, target.id)
+            if faq is None:
+                continue
+            dispatcher.utter_message(text=faq_text(faq, turn.en))
+            return []
+        row = load_row(session, target.kind, target.id)
+        if row is not None:
+            return answer_subject(dispatcher, turn, session, Subject(row=row), aspect)
     return None
 
 

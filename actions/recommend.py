@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import Turn, kb_session
+from actions.places import answer_exact_name
 from actions.replies import category_name, choice_buttons, summary_line, tr
 from knowledge.queries import find_places
 from knowledge.vocabulary import find_categories, find_district, find_tags
@@ -66,6 +67,10 @@ class ActionRecommend(Action):
             themes = ["famous"]  # "what should I see?": the sights everyone is told about
         district = find_district(text)
         with kb_session() as session:
+            # "<a name staff just added> ở đâu?" may come here for want of training examples.
+            answered = answer_exact_name(dispatcher, turn, session, specific_only=True)
+            if answered is not None:
+                return answered
             places = find_places(
                 session, kind="attraction", categories=categories, tags=themes, district=district, limit=5
             )

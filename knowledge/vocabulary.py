@@ -271,6 +271,17 @@ NEAR_WORDS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+# What a question about a named place asks, when the classifier could not tell.
+ASPECT_WORDS: dict[str, tuple[str, ...]] = {
+    "hours": ("mấy giờ", "giờ mở cửa", "mở cửa", "đóng cửa", "giờ nào", "opening hours", "open",
+              "close", "what time", "hours"),
+    "price": ("giá vé", "giá", "vé", "bao nhiêu tiền", "mất phí", "miễn phí", "price", "ticket",
+              "cost", "how much", "fee", "free"),
+    "contact": ("số điện thoại", "sđt", "điện thoại", "liên hệ", "hotline", "phone", "contact",
+                "call"),
+}  # fmt: skip
+
+
 def mentions_any(phrases: tuple[str, ...], text: str) -> bool:
     t = _Text(text)
     return any(t.has(phrase) for phrase in phrases)
@@ -279,6 +290,14 @@ def mentions_any(phrases: tuple[str, ...], text: str) -> bool:
 def asks_where(text: str) -> bool:
     """Whether the question asks where something is or how to get there."""
     return mentions_any(WHERE_WORDS, text)
+
+
+def asked_aspect(text: str) -> str:
+    """Which aspect of a place a question asks about: location, hours, price, contact or,
+    failing all, general information."""
+    if asks_where(text):
+        return "location"
+    return next((aspect for aspect, words in ASPECT_WORDS.items() if mentions_any(words, text)), "info")
 
 
 def asks_near(text: str) -> bool:
