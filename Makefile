@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The website widget's socket.io client, from npm at the version widget/package-lock.json pins.
+WIDGET := widget/node_modules/socket.io-client/dist/socket.io.min.js
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
@@ -15,10 +17,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: run test lint bench bench-admin nlu-data clean
 
-run: $(STAMP)
+run: $(STAMP) $(WIDGET)
 	$(PY) -m bot.launcher
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(WIDGET)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest tests
 
@@ -46,5 +48,10 @@ $(CHROMIUM):
 	@echo "installing Debian's chromium for the browser tests"
 	$(SUDO) apt-get install -y chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+$(WIDGET): widget/package.json widget/package-lock.json
+	command -v npm >/dev/null || $(SUDO) apt-get install -y npm || ($(SUDO) apt-get update && $(SUDO) apt-get install -y npm)
+	npm ci --prefix widget --no-audit --no-fund
+	touch $@
+
 clean:
-	rm -rf $(VENV) models var
+	rm -rf $(VENV) models var widget/node_modules

@@ -21,6 +21,7 @@ from admin.pages import flash_messages
 from admin.security import USER_KEY, api_error, auth_middleware, csrf_token, is_api
 from admin.views import auth, entries, home, review, spreadsheets, users
 from knowledge.migrate import upgrade
+from widget import routes as chat_assets
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -125,6 +126,7 @@ def create_app(config: AdminConfig | None = None, *, migrate: bool = True) -> we
     app.router.add_static("/admin/static/", HERE / "static", name="static")
     for module in (home, auth, entries, spreadsheets, review, users):
         app.router.add_routes(module.routes)
+    app.router.add_routes(chat_assets.routes)  # the public website widget and its demo page
     app.router.add_routes(api.routes)
     app.router.add_routes(openapi.routes)
     return app

@@ -199,6 +199,22 @@ def start_admin(port: int, log_dir: Path, env: dict[str, str] | None = None) -> 
     )
 
 
+def start_telegram_poll(rasa_port: int, log_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Telegram in polling mode (no public address needed): fetches updates and hands them
+    to the Rasa server's Telegram webhook, so both modes share one code path."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(env or runtime_env())
+    env["RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
+    return subprocess.Popen(
+        [str(BIN / "python"), "-m", "bot.channels.telegram_poll"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(log_dir / "telegram.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
 def first_admin() -> str | None:
     """Create the first administrator on an empty account table. The password comes from
     ADMIN_PASSWORD or is generated and written to var/admin-credentials.txt (mode 600,
@@ -316,11 +332,16 @@ def main(argv: list[str] | None = None) -> int:
         start_rasa(model, args.rasa_port, endpoints, logs, credentials=credentials),
         start_admin(args.admin_port, logs),
     ]
+    from bot.channels.telegram_config import polling_wanted
+
+    if polling_wanted(os.environ):
+        procs.append(start_telegram_poll(args.rasa_port, logs))
     try:
         wait_ready(f"http://127.0.0.1:{args.action_port}/health", procs)
         wait_ready(f"http://127.0.0.1:{args.admin_port}/healthz", procs)
         wait_ready(f"http://127.0.0.1:{args.rasa_port}/", procs)
         print(f"ready: REST channel at http://localhost:{args.rasa_port}/webhooks/rest/webhook", flush=True)
+        print(f"ready: website chat demo at http://localhost:{args.admin_port}/chat/demo", flush=True)
         print(f"ready: staff admin at http://localhost:{args.admin_port}/admin "
               f"(JSON API at http://localhost:{args.admin_port}/api/v1/)", flush=True)
         if args.no_chat or not sys.stdin.isatty():
