@@ -47,16 +47,21 @@ class ActionFallback(Action):
                 "Sorry, I didn't understand that. I can help with sights, events, services and "
                 "practical information in Da Nang.",
             ),
-            buttons=[
-                {"title": tr(en, "Điểm nên đến", "Top sights"), "payload": "/recommend"},
-                {
-                    "title": tr(en, "Sự kiện tuần này", "Events this week"),
-                    "payload": payload("event_list", time=tr(en, "tuần này", "this week")),
-                },
-                {"title": tr(en, "Thông tin hữu ích", "Practical tips"), "payload": "/practical_info"},
-            ],
+            buttons=menu_buttons(en),
         )
         return []
+
+
+def menu_buttons(en: bool) -> list[dict[str, str]]:
+    """What the assistant can do, offered when a question is not something it can answer."""
+    return [
+        {"title": tr(en, "Điểm nên đến", "Top sights"), "payload": "/recommend"},
+        {
+            "title": tr(en, "Sự kiện tuần này", "Events this week"),
+            "payload": payload("event_list", time=tr(en, "tuần này", "this week")),
+        },
+        {"title": tr(en, "Thông tin hữu ích", "Practical tips"), "payload": "/practical_info"},
+    ]
 
 
 class ActionOutOfScope(Action):
@@ -75,5 +80,14 @@ class ActionOutOfScope(Action):
             answered = answer_exact_name(dispatcher, turn, session)
         if answered is not None:
             return answered
-        dispatcher.utter_message(response="utter_out_of_scope")
+        dispatcher.utter_message(
+            text=tr(
+                turn.en,
+                "Xin lỗi, mình chỉ hỗ trợ thông tin du lịch và dịch vụ ở Đà Nẵng. Bạn có thể hỏi về "
+                "điểm tham quan, sự kiện, bệnh viện hay số điện thoại khẩn cấp.",
+                "Sorry, I can only help with Da Nang travel and city information. You could ask, for "
+                "example, about sights, events, hospitals or emergency numbers.",
+            ),
+            buttons=menu_buttons(turn.en),
+        )
         return []

@@ -22,12 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.launcher import ensure_model  # noqa: E402
-from knowledge.db import new_session  # noqa: E402
-from knowledge.migrate import upgrade  # noqa: E402
-from knowledge.seed import read_seed, seed  # noqa: E402
 from tests.admin_support import AdminServer  # noqa: E402
 from tests.e2e.propagation import PLACES, run_round  # noqa: E402
-from tests.e2e.servers import Assistant  # noqa: E402
+from tests.e2e.servers import Assistant, seeded_knowledge_base  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_SECONDS = 5.0
@@ -45,10 +42,7 @@ def main() -> int:
     delays: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        url = f"sqlite:///{work / 'knowledge.db'}"
-        upgrade(url)
-        with new_session(url) as session, session.begin():
-            seed(session, read_seed())
+        url = seeded_knowledge_base(work)
         assistant = Assistant(model, work, {"DATABASE_URL": url}).start()
         admin = AdminServer(url).start()
         try:

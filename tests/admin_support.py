@@ -3,18 +3,17 @@ made directly in the base, and an HTTP client that speaks to it like a script wo
 
 from __future__ import annotations
 
-import asyncio
+import re
 import secrets
-import threading
 from dataclasses import dataclass, field
 
 import requests
-from aiohttp import web
 
 from admin.app import create_app
 from admin.config import AdminConfig
 from knowledge import accounts
 from knowledge.db import new_session
+from tests.loopback import LoopbackServer
 
 
 @dataclass
@@ -29,41 +28,18 @@ class Account:
 class AdminServer:
     database_url: str
     base_url: str = ""
-    _loop: asyncio.AbstractEventLoop | None = None
-    _runner: web.AppRunner | None = None
-    _thread: threading.Thread | None = None
+    _server: LoopbackServer | None = None
     accounts: dict[str, Account] = field(default_factory=dict)
 
     def start(self) -> AdminServer:
         config = AdminConfig(database_url=self.database_url, secret_key=secrets.token_bytes(32))
-        ready = threading.Event()
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            self._runner = web.AppRunner(create_app(config), access_log=None)
-            loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.base_url = f"http://127.0.0.1:{port}"
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=serve, name="admin-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(30):
-            raise RuntimeError("admin server did not start")
+        self._server = LoopbackServer(lambda: create_app(config), "admin-server").start()
+        self.base_url = self._server.base_url
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
+        if self._server is not None:
+            self._server.stop()
 
     def account(self, role: str = "editor", username: str | None = None) -> Account:
         """A staff account with a password and an API token (made once per name)."""
@@ -86,3 +62,27 @@ class AdminServer:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    match = re.search(r'name="_csrf" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def login(server: AdminServer, username: str, password: str) -> tuple[requests.Session, requests.Response]:
+    """Sign in through the real form; the client keeps the session cookie."""
+    client = requests.Session()
+    token = csrf_of(client.get(server.url("/admin/login")).text)
+    response = client.post(server.url("/admin/login"), data={
+        "username": username, "password": password, "_csrf": token, "next": "/admin"})
+    return client, response
+
+
+def signed_in(server: AdminServer, role: str = "editor", username: str | None = None) -> requests.Session:
+    """A client signed in as a staff account of ``role`` (made on first use)."""
+    account = server.account(role, username)
+    client, response = login(server, account.username, account.password)
+    assert response.status_code == 200 and response.url == server.url("/admin")
+    return client

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import LoopbackServer
+
 BOT_USER = {
     "id": 7000001,
     "is_bot": True,
@@ -45,8 +47,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._failures: dict[str, tuple[int, str]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self._new_update: asyncio.Event | None = None
         self._message_id = 0
         self._stopping = False
@@ -54,44 +55,26 @@ class FakeTelegram:
     # --- test side -------------------------------------------------------------------
 
     def start(self) -> FakeTelegram:
-        ready = threading.Event()
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._loop = loop
+        def make_app() -> web.Application:
             self._new_update = asyncio.Event()
             app = web.Application()
             app.router.add_post("/bot{token}/{method}", self._handle)
-            self._runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.api_url = f"http://127.0.0.1:{port}/bot"
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup())
-            loop.close()
+            return app
 
-        self._thread = threading.Thread(target=serve, name="fake-telegram", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake Telegram server did not start")
+        self._server = LoopbackServer(make_app, "fake-telegram").start(timeout=10)
+        self._loop = self._server.loop
+        self.api_url = self._server.base_url + "/bot"
         return self
 
     def stop(self) -> None:
-        def close() -> None:
+        def release_long_polls() -> None:
             # Long polls still held open end now, so the server closes without pending tasks.
             self._stopping = True
-            assert self._new_update is not None and self._loop is not None
+            assert self._new_update is not None
             self._new_update.set()
-            self._loop.stop()
 
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(close)
-        if self._thread is not None:
-            self._thread.join(10)
+        if self._server is not None:
+            self._server.stop(before=release_long_polls)
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """An update for the next getUpdates."""

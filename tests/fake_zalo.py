@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import LoopbackServer
+
 VALID_BUTTON_TYPES = {"oa.query.show", "oa.query.hide", "oa.open.url", "oa.open.phone", "oa.open.sms"}
 
 
@@ -59,8 +61,7 @@ class FakeZalo:
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
     _requests: list[Recorded] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
+    _server: LoopbackServer | None = None
 
     # --- scripting -----------------------------------------------------------------------
 
@@ -159,37 +160,19 @@ class FakeZalo:
         return web.json_response(entry.answer)
 
     def start(self) -> FakeZalo:
-        app = web.Application()
-        app.router.add_post("/v3.0/oa/message/cs", self._send)
-        app.router.add_post("/v4/oa/access_token", self._refresh)
-        ready = threading.Event()
+        def make_app() -> web.Application:
+            app = web.Application()
+            app.router.add_post("/v3.0/oa/message/cs", self._send)
+            app.router.add_post("/v4/oa/access_token", self._refresh)
+            return app
 
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.url = f"http://127.0.0.1:{port}"
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=serve, name="fake-zalo", daemon=True)
-        self._thread.start()
-        if not ready.wait(30):
-            raise RuntimeError("the fake Zalo server did not start")
+        self._server = LoopbackServer(make_app, "fake-zalo").start()
+        self.url = self._server.base_url
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
+        if self._server is not None:
+            self._server.stop()
 
 
 def _check_message(body: Any) -> dict[str, Any] | None:

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import requests
 
-from tests.admin_support import AdminServer
+from tests.admin_support import AdminServer, csrf_of, signed_in
 from tests.conftest import sign_in
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
-
-
-def _signed_in(server: AdminServer, role: str = "editor") -> requests.Session:
-    account = server.account(role)
-    client = requests.Session()
-    token = _csrf(client.get(server.url("/admin/login")).text)
-    response = client.post(server.url("/admin/login"), data={
-        "username": account.username, "password": account.password, "_csrf": token, "next": "/admin"})
-    assert response.status_code == 200 and response.url == server.url("/admin")
-    return client
 
 
 @pytest.mark.parametrize("path", ["/admin", "/admin/places", "/admin/events/1", "/admin/unanswered",
@@ -44,7 +26,7 @@ def test_public_paths_are_reachable(admin_server: AdminServer) -> None:
 def test_wrong_password_is_refused_without_saying_which(admin_server: AdminServer) -> None:
     account = admin_server.account("editor")
     client = requests.Session()
-    token = _csrf(client.get(admin_server.url("/admin/login")).text)
+    token = csrf_of(client.get(admin_server.url("/admin/login")).text)
     for username, password in ((account.username, "sai-mat-khau"), ("khong-co-ai", account.password)):
         response = client.post(admin_server.url("/admin/login"),
                                data={"username": username, "password": password, "_csrf": token})
@@ -60,7 +42,7 @@ def test_session_cookie_is_httponly_and_samesite(admin_server: AdminServer) -> N
 
 
 def test_forms_without_csrf_token_are_refused(admin_server: AdminServer) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     response = client.post(admin_server.url("/admin/logout"), data={})
     assert response.status_code == 403
     assert "biểu mẫu không hợp lệ" in response.text
@@ -71,8 +53,8 @@ def test_forms_without_csrf_token_are_refused(admin_server: AdminServer) -> None
 
 
 def test_sign_out_ends_the_session(admin_server: AdminServer) -> None:
-    client = _signed_in(admin_server)
-    token = _csrf(client.get(admin_server.url("/admin")).text)
+    client = signed_in(admin_server)
+    token = csrf_of(client.get(admin_server.url("/admin")).text)
     client.post(admin_server.url("/admin/logout"), data={"_csrf": token})
     assert client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
 
@@ -80,7 +62,7 @@ def test_sign_out_ends_the_session(admin_server: AdminServer) -> None:
 def test_sign_in_does_not_redirect_off_site(admin_server: AdminServer) -> None:
     account = admin_server.account("editor")
     client = requests.Session()
-    token = _csrf(client.get(admin_server.url("/admin/login?next=//evil.example/x")).text)
+    token = csrf_of(client.get(admin_server.url("/admin/login?next=//evil.example/x")).text)
     response = client.post(admin_server.url("/admin/login"), allow_redirects=False, data={
         "username": account.username, "password": account.password, "_csrf": token,
         "next": "https://evil.example/"})
@@ -97,7 +79,7 @@ def test_api_needs_a_valid_token(admin_server: AdminServer, header: str | None) 
 
 
 def test_api_does_not_accept_the_session_cookie(admin_server: AdminServer) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     assert client.get(admin_server.url("/api/v1/places")).status_code == 401
 
 

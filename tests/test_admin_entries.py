@@ -22,7 +22,7 @@ from knowledge import editing
 from knowledge.db import new_session
 from knowledge.models import utcnow
 from knowledge.schemas import field_names
-from tests.admin_support import AdminServer
+from tests.admin_support import AdminServer, csrf_of, signed_in
 from tests.conftest import sign_in
 
 
@@ -89,22 +89,6 @@ def field_error(page_html: str, name: str) -> str:
 
 def text_of(page_html: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page_html)))
-
-
-def csrf(page_html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', page_html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
-
-
-def signed_in(server: AdminServer, username: str = "editor-1") -> requests.Session:
-    account = server.account("editor", username)
-    client = requests.Session()
-    token = csrf(client.get(server.url("/admin/login")).text)
-    response = client.post(server.url("/admin/login"), data={
-        "username": account.username, "password": account.password, "_csrf": token, "next": "/admin"})
-    assert response.url == server.url("/admin")
-    return client
 
 
 def saved(server: AdminServer, kind: str, slug: str) -> dict[str, Any]:
@@ -306,7 +290,8 @@ def test_event_and_practical_information_forms(admin_server: AdminServer) -> Non
 
 
 def test_two_officers_saving_the_same_entry(admin_server: AdminServer) -> None:
-    first, second = signed_in(admin_server, "editor-1"), signed_in(admin_server, "editor-2")
+    first = signed_in(admin_server, "editor", "editor-1")
+    second = signed_in(admin_server, "editor", "editor-2")
     url = entry_url(admin_server, "places", "cau-rong")
     first_form = form_values(first.get(url).text)
     second_form = form_values(second.get(url).text)
@@ -352,14 +337,14 @@ def _press(client: requests.Session, url: str, action: str, extra: dict[str, str
     version = re.search(rf'action="[^"]*/{action}">\s*<input type="hidden" name="_csrf" value="[^"]+">\s*'
                         r'<input type="hidden" name="version" value="(\d+)">', page)
     assert version, f"no {action} button"
-    response = client.post(f"{url}/{action}", data={"_csrf": csrf(page), "version": version.group(1),
+    response = client.post(f"{url}/{action}", data={"_csrf": csrf_of(page), "version": version.group(1),
                                                    **(extra or {})})
     assert response.status_code == 200
     return response.text
 
 
 def test_verify_records_who_and_when(admin_server: AdminServer) -> None:
-    client = signed_in(admin_server, "editor-2")
+    client = signed_in(admin_server, "editor", "editor-2")
     url = entry_url(admin_server, "places", "bao-tang-cham")
     assert "Chưa kiểm chứng" in client.get(url).text
     page = _press(client, url, "verify")
@@ -371,7 +356,7 @@ def test_verify_records_who_and_when(admin_server: AdminServer) -> None:
 
     # A button pressed on a page that is out of date changes nothing.
     page = client.get(url).text
-    response = client.post(f"{url}/verify", data={"_csrf": csrf(page), "version": "1"})
+    response = client.post(f"{url}/verify", data={"_csrf": csrf_of(page), "version": "1"})
     assert "Chưa làm được: mục này vừa được lưu bởi editor-2" in response.text
     assert saved(admin_server, "places", "bao-tang-cham")["version"] == row["version"]
 
@@ -404,7 +389,7 @@ def test_history_shows_changes_and_restore_brings_an_old_version_back(admin_serv
     assert re.search(r'id="revision-1">\s*<h2>Phiên bản 1 · Dữ liệu ban đầu', page)  # as seeded
 
     revision = re.search(r'name="revision_id" value="(\d+)"', second).group(1)
-    response = client.post(f"{url}/restore", data={"_csrf": csrf(page), "version": "3",
+    response = client.post(f"{url}/restore", data={"_csrf": csrf_of(page), "version": "3",
                                                    "revision_id": revision})
     assert "Đã khôi phục phiên bản đã chọn" in response.text
     row = saved(admin_server, "places", "bao-tang-cham")
@@ -414,14 +399,14 @@ def test_history_shows_changes_and_restore_brings_an_old_version_back(admin_serv
 
     first = page[page.index('id="revision-1"'):]
     revision = re.search(r'name="revision_id" value="(\d+)"', first).group(1)
-    client.post(f"{url}/restore", data={"_csrf": csrf(page), "version": "4", "revision_id": revision})
+    client.post(f"{url}/restore", data={"_csrf": csrf_of(page), "version": "4", "revision_id": revision})
     row = saved(admin_server, "places", "bao-tang-cham")
     assert (row["hours_vi"], row["version"]) == ("7:00–17:00", 5)
     assert row["aliases"] == ["bảo tàng Chăm", "Cham museum"]
 
     # Restoring what is already there makes no new version, and says so.
     page = client.get(f"{url}/history").text
-    response = client.post(f"{url}/restore", data={"_csrf": csrf(page), "version": "5",
+    response = client.post(f"{url}/restore", data={"_csrf": csrf_of(page), "version": "5",
                                                    "revision_id": revision})
     assert "Không có gì thay đổi" in response.text
     assert saved(admin_server, "places", "bao-tang-cham")["version"] == 5

@@ -18,7 +18,7 @@ import requests
 from knowledge import config as knowledge_config
 from knowledge import editing
 from knowledge.db import new_session
-from tests.admin_support import AdminServer
+from tests.admin_support import AdminServer, csrf_of, signed_in
 from tests.conftest import MINI, sign_in
 
 HEADER = ["slug", "kind", "category", "name_vi", "lat", "lon", "phone"]
@@ -40,25 +40,9 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
-
-
-def _signed_in(server: AdminServer, role: str = "editor", username: str | None = None) -> requests.Session:
-    account = server.account(role, username)
-    client = requests.Session()
-    token = _csrf(client.get(server.url("/admin/login")).text)
-    response = client.post(server.url("/admin/login"), data={
-        "username": account.username, "password": account.password, "_csrf": token, "next": "/admin"})
-    assert response.status_code == 200 and response.url == server.url("/admin")
-    return client
-
-
 def _upload(client: requests.Session, server: AdminServer, data: bytes, filename: str = "tep.csv",
             kind: str = "places") -> requests.Response:
-    token = _csrf(client.get(server.url("/admin/import")).text)
+    token = csrf_of(client.get(server.url("/admin/import")).text)
     return client.post(server.url("/admin/import"), data={"_csrf": token, "kind": kind},
                        files={"file": (filename, data, "application/octet-stream")})
 
@@ -76,7 +60,7 @@ def _place(url: str, slug: str) -> dict[str, Any] | None:
 
 
 def test_upload_preview_and_confirm(admin_server: AdminServer, kb_url: str, imports_dir: Path) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     preview = _upload(client, admin_server, csv_bytes([HEADER, NEW, CHANGE]))
 
     assert preview.status_code == 200
@@ -87,7 +71,7 @@ def test_upload_preview_and_confirm(admin_server: AdminServer, kb_url: str, impo
     assert len(list(imports_dir.iterdir())) == 2  # the file and what the preview saw, kept server-side
 
     confirm = client.post(admin_server.url("/admin/import/confirm"), allow_redirects=False,
-                          data={"_csrf": _csrf(preview.text), "import_id": _import_id(preview.text)})
+                          data={"_csrf": csrf_of(preview.text), "import_id": _import_id(preview.text)})
     assert confirm.status_code == 302 and confirm.headers["Location"] == "/admin/places"
     assert "Đã nhập: 1 thêm, 1 sửa." in client.get(admin_server.url("/admin/import")).text
     new = _place(kb_url, "cho-han")
@@ -98,7 +82,7 @@ def test_upload_preview_and_confirm(admin_server: AdminServer, kb_url: str, impo
 
 def test_a_file_with_a_bad_row_cannot_be_confirmed(admin_server: AdminServer, kb_url: str,
                                                    imports_dir: Path) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     preview = _upload(client, admin_server, csv_bytes([HEADER, NEW, BAD]))
 
     assert preview.status_code == 200
@@ -112,7 +96,7 @@ def test_a_file_with_a_bad_row_cannot_be_confirmed(admin_server: AdminServer, kb
 
 def test_an_edit_between_preview_and_confirm_asks_to_check_again(admin_server: AdminServer,
                                                                  kb_url: str) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     preview = _upload(client, admin_server, csv_bytes([HEADER, NEW, CHANGE]))
     with new_session(kb_url) as session, session.begin():
         row = editing.get_by_slug(session, "places", "cau-rong")
@@ -120,13 +104,13 @@ def test_an_edit_between_preview_and_confirm_asks_to_check_again(admin_server: A
                        partial=True)
 
     stale = client.post(admin_server.url("/admin/import/confirm"),
-                        data={"_csrf": _csrf(preview.text), "import_id": _import_id(preview.text)})
+                        data={"_csrf": csrf_of(preview.text), "import_id": _import_id(preview.text)})
     assert stale.status_code == 409
     assert "Dữ liệu đã thay đổi từ lúc xem trước" in stale.text
     assert _place(kb_url, "cho-han") is None
 
     again = client.post(admin_server.url("/admin/import/confirm"),
-                        data={"_csrf": _csrf(stale.text), "import_id": _import_id(stale.text)})
+                        data={"_csrf": csrf_of(stale.text), "import_id": _import_id(stale.text)})
     assert again.status_code == 200 and "Đã nhập: 1 thêm, 1 sửa." in again.text
     cau_rong = _place(kb_url, "cau-rong")
     assert cau_rong is not None and (cau_rong["hours_vi"], cau_rong["phone"]) == ("Mở cả đêm", "0236 111 222")
@@ -139,19 +123,19 @@ def test_an_edit_between_preview_and_confirm_asks_to_check_again(admin_server: A
 ], ids=["broken-xlsx", "not-utf8", "unknown-column"])
 def test_unreadable_files_get_a_clear_message(admin_server: AdminServer, data: bytes, filename: str,
                                               message: str) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     response = _upload(client, admin_server, data, filename)
     assert response.status_code == 400
     assert message in response.text and 'id="file-error"' in response.text
 
 
 def test_confirm_needs_the_same_officers_stored_upload(admin_server: AdminServer) -> None:
-    owner = _signed_in(admin_server)
+    owner = signed_in(admin_server)
     preview = _upload(owner, admin_server, csv_bytes([HEADER, NEW]))
     import_id = _import_id(preview.text)
-    other = _signed_in(admin_server, "editor", "editor-2")
+    other = signed_in(admin_server, "editor", "editor-2")
     for forged in (import_id, "../../etc/passwd", "x" * 30):
-        token = _csrf(other.get(admin_server.url("/admin/import")).text)
+        token = csrf_of(other.get(admin_server.url("/admin/import")).text)
         response = other.post(admin_server.url("/admin/import/confirm"),
                               data={"_csrf": token, "import_id": forged})
         assert response.url == admin_server.url("/admin/import")
@@ -159,7 +143,7 @@ def test_confirm_needs_the_same_officers_stored_upload(admin_server: AdminServer
 
 
 def test_exports_download_and_read_back(admin_server: AdminServer) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     today = date.today().isoformat()
 
     places = client.get(admin_server.url("/admin/export/places.csv"))

@@ -8,12 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from knowledge.db import new_session
-from knowledge.migrate import upgrade
-from knowledge.seed import read_seed, seed
 from tests.admin_support import AdminServer
 from tests.e2e.propagation import PLACES, run_round
-from tests.e2e.servers import Assistant
+from tests.e2e.servers import Assistant, seeded_knowledge_base
 
 LIMIT_SECONDS = 5.0
 
@@ -21,10 +18,7 @@ LIMIT_SECONDS = 5.0
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, trained_model) -> Iterator[tuple[Assistant, AdminServer]]:  # noqa: ANN001
     work = tmp_path_factory.mktemp("propagation")
-    url = f"sqlite:///{work / 'knowledge.db'}"
-    upgrade(url)
-    with new_session(url) as session, session.begin():
-        seed(session, read_seed())
+    url = seeded_knowledge_base(work)
     assistant = Assistant(trained_model, work, {"DATABASE_URL": url}).start()
     admin = AdminServer(url).start()
     yield assistant, admin

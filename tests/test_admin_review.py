@@ -7,32 +7,15 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
-import requests
 from sqlalchemy import select
 
 from knowledge.db import new_session
 from knowledge.models import Place, Revision, UnansweredQuestion
-from tests.admin_support import AdminServer
+from tests.admin_support import AdminServer, csrf_of, signed_in
 from tests.conftest import sign_in
 
 T0 = datetime(2027, 3, 1, 1, 0)
 MUSEUM_QUESTIONS = ("Bảo tàng điêu khắc ở đâu vậy?", "bao tang dieu khac o dau", "bảo tàng điêu khắc ở đâu ạ")
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', page)
-    assert match, "page has no CSRF field"
-    return match.group(1)
-
-
-def _signed_in(server: AdminServer, role: str = "editor") -> requests.Session:
-    account = server.account(role)
-    client = requests.Session()
-    token = _csrf(client.get(server.url("/admin/login")).text)
-    response = client.post(server.url("/admin/login"), data={
-        "username": account.username, "password": account.password, "_csrf": token, "next": "/admin"})
-    assert response.status_code == 200 and response.url == server.url("/admin")
-    return client
 
 
 def _ask(server: AdminServer, *texts: str, reason: str = "no_such_place", start: int = 0) -> list[int]:
@@ -68,7 +51,7 @@ def _group_of(page: str, first_id: int) -> str:
 def test_groups_are_listed_biggest_first_with_what_to_do(admin_server: AdminServer) -> None:
     museum = _ask(admin_server, *MUSEUM_QUESTIONS)
     visa = _ask(admin_server, "xin <b>visa</b> o dau", reason="fallback", start=10)
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
 
     response = client.get(admin_server.url("/admin/unanswered"))
     assert response.status_code == 200
@@ -104,11 +87,11 @@ def test_adding_an_alias_changes_the_entry_and_closes_the_group(admin_server: Ad
     museum = _ask(admin_server, *MUSEUM_QUESTIONS)
     other = _ask(admin_server, "giá vé Bà Nà Hills", start=10)
     place = _place(admin_server, "bao-tang-cham")
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     page = client.get(admin_server.url("/admin/unanswered")).text
 
     response = client.post(admin_server.url("/admin/unanswered/alias"), data={
-        "_csrf": _csrf(page), "ids": ",".join(map(str, museum)), "back": "/admin/unanswered",
+        "_csrf": csrf_of(page), "ids": ",".join(map(str, museum)), "back": "/admin/unanswered",
         "target": f"places:{place.id}", "alias": "Bảo tàng Điêu khắc"})
 
     assert response.status_code == 200 and response.url == admin_server.url("/admin/unanswered")
@@ -132,11 +115,11 @@ def test_adding_an_alias_changes_the_entry_and_closes_the_group(admin_server: Ad
 def test_a_refused_alias_is_explained_next_to_the_form_and_kept(admin_server: AdminServer) -> None:
     museum = _ask(admin_server, *MUSEUM_QUESTIONS)
     place = _place(admin_server, "bao-tang-cham")
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     page = client.get(admin_server.url("/admin/unanswered")).text
 
     response = client.post(admin_server.url("/admin/unanswered/alias"), data={
-        "_csrf": _csrf(page), "ids": ",".join(map(str, museum)), "back": "/admin/unanswered",
+        "_csrf": csrf_of(page), "ids": ",".join(map(str, museum)), "back": "/admin/unanswered",
         "target": f"places:{place.id}", "alias": "Bảo tàng Đà Nẵng"})
 
     assert response.status_code == 400
@@ -148,7 +131,7 @@ def test_a_refused_alias_is_explained_next_to_the_form_and_kept(admin_server: Ad
     assert {q.status for q in _questions(admin_server, museum)} == {"open"}
 
     response = client.post(admin_server.url("/admin/unanswered/alias"), data={
-        "_csrf": _csrf(page), "ids": ",".join(map(str, museum)), "back": "/admin/unanswered",
+        "_csrf": csrf_of(page), "ids": ",".join(map(str, museum)), "back": "/admin/unanswered",
         "target": "", "alias": "Bảo tàng điêu khắc"})
     assert response.status_code == 400
     assert "Hãy chọn mục sẽ nhận tên gọi khác này." in _group_of(response.text, max(museum))
@@ -157,8 +140,8 @@ def test_a_refused_alias_is_explained_next_to_the_form_and_kept(admin_server: Ad
 def test_dismiss_resolve_and_reopen(admin_server: AdminServer) -> None:
     spam = _ask(admin_server, "alo alo", "alo alo alo", reason="fallback")
     created = _ask(admin_server, "chợ đêm Sơn Trà ở đâu", start=10)
-    client = _signed_in(admin_server)
-    token = _csrf(client.get(admin_server.url("/admin/unanswered")).text)
+    client = signed_in(admin_server)
+    token = csrf_of(client.get(admin_server.url("/admin/unanswered")).text)
 
     response = client.post(admin_server.url("/admin/unanswered/dismiss"), data={
         "_csrf": token, "ids": ",".join(map(str, spam)), "back": "/admin/unanswered"})
@@ -183,8 +166,8 @@ def test_dismiss_resolve_and_reopen(admin_server: AdminServer) -> None:
 
 def test_review_forms_need_the_csrf_token_and_question_ids(admin_server: AdminServer) -> None:
     ids = _ask(admin_server, "alo")
-    client = _signed_in(admin_server)
-    token = _csrf(client.get(admin_server.url("/admin/unanswered")).text)
+    client = signed_in(admin_server)
+    token = csrf_of(client.get(admin_server.url("/admin/unanswered")).text)
     unprotected = client.post(admin_server.url("/admin/unanswered/dismiss"), data={"ids": str(ids[0])})
     assert unprotected.status_code == 403
     response = client.post(admin_server.url("/admin/unanswered/dismiss"), data={"_csrf": token, "ids": "x"})
@@ -219,12 +202,12 @@ def test_browser_adds_an_alias_from_the_review_page(admin_server: AdminServer, p
 
 def test_new_entry_made_from_questions_resolves_them(admin_server: AdminServer) -> None:
     ids = _ask(admin_server, "chùa Tam Bảo ở đâu", "chua tam bao o dau")
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server)
     query = f"name_vi=Chùa Tam Bảo&from_questions={ids[0]},{ids[1]}"
     form = client.get(admin_server.url(f"/admin/places/new?{query}"))
     assert 'value="Chùa Tam Bảo"' in form.text and f'value="{ids[0]},{ids[1]}"' in form.text
     response = client.post(admin_server.url("/admin/places/new"), data={
-        "_csrf": _csrf(form.text), "from_questions": f"{ids[0]},{ids[1]}", "kind": "attraction",
+        "_csrf": csrf_of(form.text), "from_questions": f"{ids[0]},{ids[1]}", "kind": "attraction",
         "category": "pagoda", "name_vi": "Chùa Tam Bảo", "free": ""})
     assert response.status_code == 200, response.text[-2000:]
     place = _place(admin_server, "chua-tam-bao")

@@ -12,32 +12,11 @@ from sqlalchemy import select
 from knowledge import accounts
 from knowledge.db import new_session
 from knowledge.models import User
-from tests.admin_support import AdminServer
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', page)
-    assert match, "page has no CSRF field"
-    return match.group(1)
-
-
-def _login(server: AdminServer, username: str, password: str) -> tuple[requests.Session, requests.Response]:
-    client = requests.Session()
-    token = _csrf(client.get(server.url("/admin/login")).text)
-    response = client.post(server.url("/admin/login"), data={
-        "username": username, "password": password, "_csrf": token, "next": "/admin"})
-    return client, response
-
-
-def _signed_in(server: AdminServer, role: str = "admin", username: str | None = None) -> requests.Session:
-    account = server.account(role, username)
-    client, response = _login(server, account.username, account.password)
-    assert response.status_code == 200 and response.url == server.url("/admin")
-    return client
+from tests.admin_support import AdminServer, csrf_of, login, signed_in
 
 
 def _token(client: requests.Session, server: AdminServer, path: str = "/admin/users") -> str:
-    return _csrf(client.get(server.url(path)).text)
+    return csrf_of(client.get(server.url(path)).text)
 
 
 def _user(server: AdminServer, username: str) -> User:
@@ -54,7 +33,7 @@ def _shown_token(page: str) -> str:
 def test_editors_cannot_manage_accounts(admin_server: AdminServer) -> None:
     other = admin_server.account("editor", "bien-tap-2")
     target = _user(admin_server, other.username).id
-    client = _signed_in(admin_server, "editor")
+    client = signed_in(admin_server, "editor")
     assert client.get(admin_server.url("/admin/users")).status_code == 403
     token = _token(client, admin_server, "/admin/account")
     for path, data in [
@@ -74,7 +53,7 @@ def test_editors_cannot_manage_accounts(admin_server: AdminServer) -> None:
 
 def test_admin_sees_the_accounts(admin_server: AdminServer) -> None:
     admin_server.account("editor")
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server, "admin")
     page = client.get(admin_server.url("/admin/users")).text
     row = re.search(r'<tr id="user-editor-1">.*?</tr>', page, re.S).group(0)
     assert "Biên tập viên" in row and "đang hoạt động" in row and "chưa đăng nhập" in row
@@ -83,7 +62,7 @@ def test_admin_sees_the_accounts(admin_server: AdminServer) -> None:
 
 
 def test_admin_creates_an_account_that_can_sign_in(admin_server: AdminServer) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server, "admin")
     response = client.post(admin_server.url("/admin/users"), data={
         "_csrf": _token(client, admin_server), "username": "Tran.Thi.B", "display_name": "Trần Thị B",
         "role": "editor", "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai"})
@@ -91,7 +70,7 @@ def test_admin_creates_an_account_that_can_sign_in(admin_server: AdminServer) ->
     assert "Đã tạo tài khoản “tran.thi.b” (biên tập viên)." in response.text
     assert "Trần Thị B" in response.text
 
-    new_client, signed = _login(admin_server, "tran.thi.b", "mot-mat-khau-dai")
+    new_client, signed = login(admin_server, "tran.thi.b", "mot-mat-khau-dai")
     assert signed.url == admin_server.url("/admin") and "Xin chào Trần Thị B!" in signed.text
     # An editor: no account management.
     assert new_client.get(admin_server.url("/admin/users")).status_code == 403
@@ -106,7 +85,7 @@ def test_admin_creates_an_account_that_can_sign_in(admin_server: AdminServer) ->
 ])
 def test_account_form_explains_mistakes_and_keeps_input(admin_server: AdminServer, data: dict[str, str],
                                                         field_message: str) -> None:
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server, "admin")
     form = {"username": "nguyen.van.c", "display_name": "Nguyễn Văn C", "role": "editor",
             "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai", **data}
     response = client.post(admin_server.url("/admin/users"),
@@ -123,7 +102,7 @@ def test_account_form_explains_mistakes_and_keeps_input(admin_server: AdminServe
 def test_reset_password(admin_server: AdminServer) -> None:
     editor = admin_server.account("editor")
     user_id = _user(admin_server, editor.username).id
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server, "admin")
     response = client.post(admin_server.url(f"/admin/users/{user_id}/password"), data={
         "_csrf": _token(client, admin_server), "password": "ngan", "confirm": "ngan"})
     assert response.status_code == 400
@@ -132,14 +111,14 @@ def test_reset_password(admin_server: AdminServer) -> None:
     response = client.post(admin_server.url(f"/admin/users/{user_id}/password"), data={
         "_csrf": _token(client, admin_server), "password": "mat-khau-moi-123", "confirm": "mat-khau-moi-123"})
     assert "Đã đặt mật khẩu mới cho “editor-1”." in response.text
-    assert _login(admin_server, editor.username, editor.password)[1].status_code == 401
-    assert _login(admin_server, editor.username, "mat-khau-moi-123")[1].url == admin_server.url("/admin")
+    assert login(admin_server, editor.username, editor.password)[1].status_code == 401
+    assert login(admin_server, editor.username, "mat-khau-moi-123")[1].url == admin_server.url("/admin")
 
 
 def test_issued_token_is_shown_once_and_works(admin_server: AdminServer) -> None:
     editor = admin_server.account("editor")
     user_id = _user(admin_server, editor.username).id
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server, "admin")
     response = client.post(admin_server.url(f"/admin/users/{user_id}/token"),
                            data={"_csrf": _token(client, admin_server)}, allow_redirects=False)
     assert response.status_code == 200  # the page itself, not a redirect through the flash cookie
@@ -159,28 +138,28 @@ def test_issued_token_is_shown_once_and_works(admin_server: AdminServer) -> None
 def test_locked_account_cannot_sign_in_and_loses_its_session(admin_server: AdminServer) -> None:
     editor = admin_server.account("editor")
     user_id = _user(admin_server, editor.username).id
-    editor_client = _signed_in(admin_server, "editor")
+    editor_client = signed_in(admin_server, "editor")
     assert editor_client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 200
 
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server, "admin")
     response = client.post(admin_server.url(f"/admin/users/{user_id}/active"),
                            data={"_csrf": _token(client, admin_server), "active": "0"})
     assert "Đã khoá tài khoản “editor-1”" in response.text
     assert re.search(r'<tr id="user-editor-1">.*?đã khoá', response.text, re.S)
 
     assert editor_client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
-    assert _login(admin_server, editor.username, editor.password)[1].status_code == 401
+    assert login(admin_server, editor.username, editor.password)[1].status_code == 401
     api = requests.get(admin_server.url("/api/v1/me"), headers={"Authorization": f"Bearer {editor.token}"})
     assert api.status_code == 401
 
     client.post(admin_server.url(f"/admin/users/{user_id}/active"),
                 data={"_csrf": _token(client, admin_server), "active": "1"})
-    assert _login(admin_server, editor.username, editor.password)[1].url == admin_server.url("/admin")
+    assert login(admin_server, editor.username, editor.password)[1].url == admin_server.url("/admin")
 
 
 def test_admin_cannot_lock_themselves_or_the_last_admin(admin_server: AdminServer) -> None:
     admin = admin_server.account("admin")
-    client = _signed_in(admin_server)
+    client = signed_in(admin_server, "admin")
     own_id = _user(admin_server, admin.username).id
     response = client.post(admin_server.url(f"/admin/users/{own_id}/active"),
                            data={"_csrf": _token(client, admin_server), "active": "0"})
@@ -204,10 +183,10 @@ def test_admin_cannot_lock_themselves_or_the_last_admin(admin_server: AdminServe
 
 def test_own_account_password_and_token(admin_server: AdminServer) -> None:
     editor = admin_server.account("editor")
-    client = _signed_in(admin_server, "editor")
+    client = signed_in(admin_server, "editor")
     page = client.get(admin_server.url("/admin/account"))
     assert page.status_code == 200 and "editor-1" in page.text and "Biên tập viên" in page.text
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
 
     new = {"password": "mat-khau-moi-456", "confirm": "mat-khau-moi-456"}
     wrong = client.post(admin_server.url("/admin/account/password"),
@@ -216,7 +195,7 @@ def test_own_account_password_and_token(admin_server: AdminServer) -> None:
     changed = client.post(admin_server.url("/admin/account/password"),
                           data={"_csrf": token, "current": editor.password, **new})
     assert changed.url == admin_server.url("/admin/account") and "Đã đổi mật khẩu." in changed.text
-    assert _login(admin_server, editor.username, "mat-khau-moi-456")[1].url == admin_server.url("/admin")
+    assert login(admin_server, editor.username, "mat-khau-moi-456")[1].url == admin_server.url("/admin")
 
     issued = client.post(admin_server.url("/admin/account/token"), data={"_csrf": token})
     new_token = _shown_token(issued.text)

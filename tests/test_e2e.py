@@ -12,10 +12,8 @@ import warnings
 import pytest
 
 from knowledge.db import new_session
-from knowledge.migrate import upgrade
-from knowledge.seed import read_seed, seed
 from tests.e2e.scoring import check, load_questions, reply_text
-from tests.e2e.servers import Assistant
+from tests.e2e.servers import Assistant, seeded_knowledge_base
 
 QUESTIONS = load_questions()
 
@@ -23,11 +21,7 @@ QUESTIONS = load_questions()
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{work / 'knowledge.db'}"
-    upgrade(url)
-    with new_session(url) as session:
-        seed(session, read_seed())
-        session.commit()
+    url = seeded_knowledge_base(work)
     return work, url
 
 

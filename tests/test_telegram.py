@@ -35,10 +35,8 @@ from bot.channels.telegram_format import (
 from bot.channels.telegram_nearby import near_data, parse_near_data
 from bot.launcher import runtime_env
 from knowledge.db import new_session
-from knowledge.migrate import upgrade
 from knowledge.queries import places_near
-from knowledge.seed import read_seed, seed
-from tests.e2e.servers import Assistant
+from tests.e2e.servers import Assistant, seeded_knowledge_base
 from tests.fake_telegram import BOT_USER, FakeTelegram
 
 TOKEN = "7000001:AAF-test_token_0123456789abcdefghijkl"
@@ -179,11 +177,7 @@ def fake():
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):
     work = tmp_path_factory.mktemp("telegram")
-    url = f"sqlite:///{work / 'knowledge.db'}"
-    upgrade(url)
-    with new_session(url) as session:
-        seed(session, read_seed())
-        session.commit()
+    url = seeded_knowledge_base(work)
     return work, url
 
 

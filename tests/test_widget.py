@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,9 +24,8 @@ import widget.routes
 from knowledge import editing
 from knowledge.config import PROJECT_ROOT as ROOT
 from knowledge.db import new_session
-from knowledge.migrate import upgrade
-from knowledge.seed import read_seed, seed
-from tests.e2e.servers import Assistant
+from tests.e2e.servers import Assistant, seeded_knowledge_base
+from tests.loopback import LoopbackServer
 
 REPLY_TIMEOUT = 20_000  # ms: the first answer loads the name index
 # Markup planted in the knowledge base: it must reach the visitor as text, never run.
@@ -36,57 +34,18 @@ XSS_ADDRESS = '119 Trần Phú <a href="javascript:alert(3)">bấm</a> <svg onlo
 WIDGET_JS = Path(widget.routes.STATIC / "widget.js")
 
 
-class WidgetServer:
-    """The widget's routes in a small aiohttp app of their own, on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.base_url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> WidgetServer:
-        ready = threading.Event()
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            app = web.Application()
-            app.router.add_routes(widget.routes.routes)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.base_url = f"http://127.0.0.1:{port}"
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=serve, name="widget-server", daemon=True)
-        self._thread.start()
-        if not ready.wait(30):
-            raise RuntimeError("widget server did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+def _widget_app() -> web.Application:
+    """The widget's routes in a small aiohttp app of their own."""
+    app = web.Application()
+    app.router.add_routes(widget.routes.routes)
+    return app
 
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[Assistant]:
     work = tmp_path_factory.mktemp("widget")
-    url = f"sqlite:///{work / 'knowledge.db'}"
-    upgrade(url)
+    url = seeded_knowledge_base(work)
     with new_session(url) as session, session.begin():
-        seed(session, read_seed())
         market = editing.get_by_slug(session, "places", "cho-han")
         editing.update(session, "places", market.id, {"summary_vi": XSS_SUMMARY, "address_vi": XSS_ADDRESS},
                        None, None, partial=True)
@@ -96,10 +55,10 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> 
 
 
 @pytest.fixture(scope="module")
-def chat(assistant: Assistant) -> Iterator[WidgetServer]:
+def chat(assistant: Assistant) -> Iterator[LoopbackServer]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("RASA_PUBLIC_URL", f"http://127.0.0.1:{assistant.rasa_port}")
-        server = WidgetServer().start()
+        server = LoopbackServer(_widget_app, "widget-server").start()
         yield server
         server.stop()
 
@@ -118,7 +77,7 @@ def test_committed_credentials_use_the_fixed_socketio_channel() -> None:
 # ---- the files under /chat/ --------------------------------------------------------------
 
 
-def test_assets_are_served_with_their_types_and_cache_headers(chat: WidgetServer) -> None:
+def test_assets_are_served_with_their_types_and_cache_headers(chat: LoopbackServer) -> None:
     expected = {
         "/chat/widget.js": ("text/javascript", "max-age=300"),
         "/chat/widget.css": ("text/css", "max-age=300"),
@@ -146,7 +105,7 @@ def test_assets_are_served_with_their_types_and_cache_headers(chat: WidgetServer
     assert requests.get(chat.url("/chat/nothing.js"), timeout=10).status_code == 404
 
 
-def test_demo_page_points_the_widget_at_rasa(chat: WidgetServer, assistant: Assistant,
+def test_demo_page_points_the_widget_at_rasa(chat: LoopbackServer, assistant: Assistant,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     response = requests.get(chat.url("/chat/demo"), timeout=10)
     assert response.status_code == 200
@@ -291,7 +250,7 @@ def record_typing(page: Page) -> None:
     )
 
 
-def test_visitor_asks_clicks_a_quick_reply_and_reloads(page: Page, chat: WidgetServer) -> None:
+def test_visitor_asks_clicks_a_quick_reply_and_reloads(page: Page, chat: LoopbackServer) -> None:
     seen = watch(page)
     page.goto(chat.url("/chat/demo"))
     expect(page.locator("h1")).to_contain_text("Đà Nẵng")
@@ -332,7 +291,7 @@ def test_visitor_asks_clicks_a_quick_reply_and_reloads(page: Page, chat: WidgetS
     assert seen == {"dialogs": [], "errors": []}
 
 
-def test_markup_from_the_knowledge_base_is_shown_as_text(page: Page, chat: WidgetServer) -> None:
+def test_markup_from_the_knowledge_base_is_shown_as_text(page: Page, chat: LoopbackServer) -> None:
     seen = watch(page)
     page.goto(chat.url("/chat/demo"))
     page.locator("button.launcher").click()
@@ -368,7 +327,7 @@ def shadow_focus(page: Page) -> str | None:
     )
 
 
-def test_keyboard_only_visitor(page: Page, chat: WidgetServer) -> None:
+def test_keyboard_only_visitor(page: Page, chat: LoopbackServer) -> None:
     page.goto(chat.url("/chat/demo"))
     for _ in range(30):
         page.keyboard.press("Tab")
@@ -391,7 +350,7 @@ def test_keyboard_only_visitor(page: Page, chat: WidgetServer) -> None:
     assert outline not in ("", "none")
 
 
-def test_english_phone_layout(page: Page, chat: WidgetServer) -> None:
+def test_english_phone_layout(page: Page, chat: LoopbackServer) -> None:
     page.set_viewport_size({"width": 390, "height": 780})
     page.goto(chat.url("/chat/demo?lang=en"))
     launcher = page.locator("button.launcher")
@@ -423,7 +382,7 @@ def confirmed_session(page: Page, timeout: float = 10) -> str:
     raise AssertionError("the widget never got a session id")
 
 
-def test_session_id_is_new_per_browser(page: Page, chat: WidgetServer) -> None:
+def test_session_id_is_new_per_browser(page: Page, chat: LoopbackServer) -> None:
     """Two visitors never share a conversation: each browser gets its own session."""
     page.goto(chat.url("/chat/demo"))
     page.locator("button.launcher").click()
@@ -439,7 +398,7 @@ def test_session_id_is_new_per_browser(page: Page, chat: WidgetServer) -> None:
     assert uuid.UUID(mine)
 
 
-def test_images_and_links_only_over_http(page: Page, chat: WidgetServer) -> None:
+def test_images_and_links_only_over_http(page: Page, chat: LoopbackServer) -> None:
     """Images and links are built as elements with web addresses only (here from a stored
     conversation, which the widget renders exactly as it renders live replies)."""
     pixel = bytes.fromhex(

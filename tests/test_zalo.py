@@ -32,10 +32,7 @@ from bot.channels.zalo_api import (
 )
 from bot.channels.zalo_signature import HEADER, SeenEvents, is_fresh, mac, verify
 from bot.credentials import write as write_credentials
-from knowledge.db import new_session
-from knowledge.migrate import upgrade
-from knowledge.seed import read_seed, seed
-from tests.e2e.servers import Assistant
+from tests.e2e.servers import Assistant, seeded_knowledge_base
 from tests.fake_zalo import FakeZalo
 
 APP_ID = "4291763606161179100"
@@ -304,11 +301,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def channel(tmp_path_factory, trained_model):
     work = tmp_path_factory.mktemp("zalo")
-    url = f"sqlite:///{work / 'knowledge.db'}"
-    upgrade(url)
-    with new_session(url) as session:
-        seed(session, read_seed())
-        session.commit()
+    url = seeded_knowledge_base(work)
     fake = FakeZalo(APP_ID, APP_SECRET).start()
     env = {
         "DATABASE_URL": url,

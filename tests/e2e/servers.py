@@ -73,3 +73,17 @@ class Assistant:
         for path in sorted(self.workdir.glob("logs*/*.log")):
             out.append(f"--- {path.name} ---\n" + path.read_text(errors="replace")[-4000:])
         return "\n".join(out)
+
+
+def seeded_knowledge_base(workdir: Path) -> str:
+    """A SQLite knowledge base in ``workdir``, migrated and loaded with the seed data, as
+    `make run` makes it; returns its URL."""
+    from knowledge.db import new_session
+    from knowledge.migrate import upgrade
+    from knowledge.seed import read_seed, seed
+
+    url = f"sqlite:///{workdir / 'knowledge.db'}"
+    upgrade(url)
+    with new_session(url) as session, session.begin():
+        seed(session, read_seed())
+    return url
