@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.text_normalise import fold, strip_diacritics
 from knowledge.models import Event, EventDate, Faq, Place, Revision, utcnow
-from knowledge.schemas import FieldError, InvalidEntry, validate
+from knowledge.schemas import FieldError, InvalidEntry, parse_bool, validate
 
 MODELS: dict[str, type] = {"places": Place, "events": Event, "faqs": Faq}
 TITLE_FIELD = {"places": "name_vi", "events": "name_vi", "faqs": "title_vi"}
@@ -170,6 +170,30 @@ def _stamp_verification(row: Any, values: dict[str, Any], user: str | None) -> N
         row.verified_by, row.verified_at = None, None
 
 
+# Changing these does not change what the assistant tells visitors.
+NOT_FACTS = {"verified", "retired", "slug"}
+
+
+def _reverify_after_edit(
+    row: Any, before: dict[str, Any], incoming: dict[str, Any], user: str | None
+) -> None:
+    """A verification vouches for the facts as they were checked. When facts change, the
+    row stays verified only if the change itself says so (the form's checkbox, or
+    ``verified: true`` sent with it), and then the stamp is the editor's, today; otherwise
+    it goes back to unverified, so the "needs checking" list stays true."""
+    after = editable(to_dict(row))
+    if not any(before.get(k) != v for k, v in after.items() if k not in NOT_FACTS):
+        return
+    try:
+        vouched = "verified" in incoming and parse_bool(incoming["verified"]) is True
+    except ValueError:
+        vouched = False
+    if vouched:
+        row.verified, row.verified_by, row.verified_at = True, user, utcnow()
+    elif row.verified:
+        row.verified, row.verified_by, row.verified_at = False, None, None
+
+
 def create(session: Session, kind: str, data: dict[str, Any], user: str | None) -> Any:
     values = validate(kind, editable(data))
     model = model_of(kind)
@@ -200,7 +224,12 @@ def _claim(session: Session, kind: str, row_id: int, expected: int | None) -> An
     if session.execute(claim).rowcount == 0:
         row = get(session, kind, row_id)  # NotFound if there is no such row
         raise VersionConflict(to_dict(row), int(expected or 0))
-    return get(session, kind, row_id)
+    # Read the row again now that it is ours: a copy loaded earlier in this session (to
+    # build a name index, say) may predate a save that committed meanwhile.
+    row = session.get(model_of(kind), row_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"{kind}/{row_id}")
+    return row
 
 
 def _ensure_baseline(session: Session, kind: str, row: Any, before: dict[str, Any]) -> None:
@@ -222,6 +251,10 @@ def update(session: Session, kind: str, row_id: int, data: dict[str, Any], user:
     before = to_dict(row)
     _ensure_baseline(session, kind, row, before)
     incoming = editable(data)
+    if not partial:
+        # A full replacement that does not mention retirement keeps it as it is: a PUT of
+        # an old copy must not bring a retired row back to visitors.
+        incoming.setdefault("retired", row.retired)
     merged = {**editable(before), **incoming} if partial else incoming
     values = validate(kind, merged)
     _check_unique_title(session, kind, values, row.id)
@@ -230,6 +263,7 @@ def update(session: Session, kind: str, row_id: int, data: dict[str, Any], user:
     values["slug"] = _unique_slug(session, model_of(kind), values["slug"], row.id)
     _stamp_verification(row, values, user)
     _apply(session, kind, row, values)
+    _reverify_after_edit(row, before, incoming, user)
     if not _changes(before, to_dict(row)):
         return row  # nothing changed: no new version, no empty revision
     row.version += 1
@@ -277,7 +311,10 @@ def restore(session: Session, kind: str, row_id: int, revision_id: int, user: st
     if revision is None or revision.table_name != kind or revision.row_id != row_id:
         raise NotFound(f"revision {revision_id} of {kind}/{row_id}")
     snapshot = editable(revision.snapshot)
-    snapshot.pop("verified", None)  # verification is a fresh act, not something to restore
+    # Verification is a fresh act, and retiring or bringing back a row is done on purpose
+    # with its own button: restoring old text does neither.
+    snapshot.pop("verified", None)
+    snapshot.pop("retired", None)
     return update(session, kind, row_id, snapshot, user, expected_version, partial=True, action="restore")
 
 
@@ -319,11 +356,9 @@ def listing(session: Session, kind: str, *, q: str | None = None, offset: int = 
             continue
         applied[name] = value
         if name == "stale":
-            if value:
-                cutoff = utcnow().replace(microsecond=0) - timedelta(days=STALE_AFTER_DAYS)
-                query = query.where(
-                    or_(~model.verified, model.verified_at.is_(None), model.verified_at < cutoff)
-                )
+            cutoff = utcnow().replace(microsecond=0) - timedelta(days=STALE_AFTER_DAYS)
+            stale = or_(~model.verified, model.verified_at.is_(None), model.verified_at < cutoff)
+            query = query.where(stale if value else ~stale)
         else:
             query = query.where(getattr(model, name) == value)
     if "retired" not in applied:

@@ -215,3 +215,41 @@ def test_seeding_fills_search_text(kb_url: str) -> None:
 def test_blank_free_means_not_known() -> None:
     assert validate("places", {**NEW_PLACE, "free": ""})["free"] is None
     assert validate("places", {**NEW_PLACE, "free": "không"})["free"] is False
+
+
+def test_changed_facts_need_checking_again_unless_the_change_vouches_for_them(mini_kb: Session) -> None:
+    row = editing.get_by_slug(mini_kb, "places", "cau-rong")  # seeded verified
+    editing.update(mini_kb, "places", row.id, {"source": "https://danang.gov.vn/x"}, "lan", None,
+                   partial=True)
+    editing.verify(mini_kb, "places", row.id, "lan")
+    editing.update(mini_kb, "places", row.id, {"hours_vi": "18:00–23:00"}, "binh", None, partial=True)
+    assert (row.verified, row.verified_by) == (False, None)
+    editing.update(mini_kb, "places", row.id, {"hours_vi": "18:00–22:00", "verified": True}, "binh", None,
+                   partial=True)
+    assert (row.verified, row.verified_by) == (True, "binh")
+    fresh = {r.slug for r in editing.listing(mini_kb, "places", filters={"stale": False}).rows}
+    assert fresh == {"cau-rong"}
+
+
+def test_restore_and_full_replacement_leave_retirement_alone(mini_kb: Session) -> None:
+    row = editing.get_by_slug(mini_kb, "places", "bao-tang-da-nang")
+    editing.update(mini_kb, "places", row.id, {"hours_vi": "8:00–17:00"}, "lan", None, partial=True)
+    editing.set_retired(mini_kb, "places", row.id, True, "lan")
+    first = editing.history(mini_kb, "places", row.id)[-1]
+    editing.restore(mini_kb, "places", row.id, first.id, "lan")
+    assert row.retired and row.hours_vi is None
+    data = {k: v for k, v in editing.editable(editing.to_dict(row)).items() if k != "retired"}
+    editing.update(mini_kb, "places", row.id, {**data, "hours_vi": "9:00–17:00"}, "lan", None)
+    assert row.retired and row.hours_vi == "9:00–17:00"
+
+
+def test_a_save_reads_the_row_again_once_it_holds_it(mini_kb: Session, kb_url: str) -> None:
+    row = editing.get_by_slug(mini_kb, "faqs", "visa")  # loaded here, before the other save
+    mini_kb.commit()
+    with new_session(kb_url) as other, other.begin():
+        editing.update(other, "faqs", row.id, {"answer_en": "Apply online."}, "binh", None, partial=True)
+    editing.update(mini_kb, "faqs", row.id, {"title_en": "Visas and e-visas"}, "lan", None, partial=True)
+    mini_kb.commit()
+    assert (row.answer_en, row.title_en, row.version) == ("Apply online.", "Visas and e-visas", 3)
+    versions = [r.version for r in editing.history(mini_kb, "faqs", row.id)]
+    assert versions == [3, 2, 1]

@@ -75,7 +75,9 @@ def test_preview_reports_added_changed_and_unchanged_rows(mini_kb: Session, kb_u
     [changed] = plan.changed
     assert (changed.row, changed.slug) == (2, "cau-rong")
     # Only what differs, old -> new as the officer would type it.
-    assert [(c.field, c.old, c.new) for c in changed.changes] == [("phone", "", "0236 111 222")]
+    # A verified row whose facts change without the file vouching for them needs checking again.
+    assert [(c.field, c.old, c.new) for c in changed.changes] == [
+        ("phone", "", "0236 111 222"), ("verified", "có", "không")]
     assert [(u.row, u.slug) for u in plan.unchanged] == [(4, "bien-my-khe")]
 
 
@@ -93,7 +95,8 @@ def test_apply_writes_every_row_with_a_revision(mini_kb: Session, kb_url: str) -
     cau_rong = place(kb_url, "cau-rong")
     assert cau_rong is not None and cau_rong["phone"] == "0236 111 222" and cau_rong["version"] == 2
     # Columns absent from the file keep their value.
-    assert cau_rong["summary_vi"] == "Cây cầu hình rồng." and cau_rong["verified"] is True
+    assert cau_rong["summary_vi"] == "Cây cầu hình rồng."
+    assert cau_rong["verified"] is False  # its facts changed and the file did not vouch for them
     assert place(kb_url, "bien-my-khe")["version"] == 1  # type: ignore[index]
     with new_session(kb_url) as session:
         actions = session.execute(
