@@ -199,7 +199,10 @@ def test_socketio_channel_keeps_the_conversation_of_a_session(assistant: Assista
         # An id that is not one of ours gets a fresh one.
         fresh = SocketClient(assistant.rasa_port)
         assert await fresh.open("x'; drop") not in ("x'; drop", session)
-        for client in (second, fresh):
+        # Another channel's sender id (a Telegram chat id) cannot be taken over either.
+        other = SocketClient(assistant.rasa_port)
+        assert await other.open("123456789") != "123456789"
+        for client in (second, fresh, other):
             await client.close()
 
     asyncio.run(scenario())

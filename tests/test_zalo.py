@@ -87,6 +87,7 @@ def test_event_key_uses_msg_id_else_event_time_and_user():
 def test_split_text_keeps_short_texts_and_cuts_long_ones_at_line_ends():
     assert split_text("Xin chào") == ["Xin chào"]
     assert split_text("") == [] and split_text(" \n ") == []
+    assert split_text(" " * 2500 + "x") == ["x"]  # never an empty message
     lines = [f"• Địa điểm số {i}: " + " ".join(["mô tả"] * 20) for i in range(40)]
     parts = split_text("\n".join(lines))
     assert len(parts) > 1

@@ -47,6 +47,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from actions.context import payload
 from bot.channels import telegram_nearby as nearby
+from bot.channels.redact import protect
 from bot.channels.telegram_config import (
     ALLOWED_UPDATES,
     DEFAULT_API_URL,
@@ -260,7 +261,7 @@ def parse_update(body: bytes) -> Update | None:
     would retry a refused one for hours. Raises NotAnUpdate for anything else."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # "[[[[…" nests too deep
         raise NotAnUpdate("the body is not JSON") from exc
     if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         raise NotAnUpdate('the body is not a Telegram update (a JSON object with an integer "update_id")')
@@ -298,6 +299,8 @@ class TelegramInput(InputChannel):
         api_url: str = DEFAULT_API_URL,
     ) -> None:
         self.secret = webhook_secret(token, secret)
+        protect(token)
+        protect(self.secret)
         self.webhook_url = webhook_url
         self.output = TelegramOutput(token, api_url)
         self._tasks: set[asyncio.Task] = set()

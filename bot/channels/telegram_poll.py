@@ -32,6 +32,7 @@ from telegram import Bot
 from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.redact import protect
 from bot.channels.telegram_config import (
     ALLOWED_UPDATES,
     DEFAULT_API_URL,
@@ -155,6 +156,8 @@ async def main(env: Mapping[str, str]) -> int:
     except ValueError as exc:
         logger.error("%s", exc)
         return 2
+    protect(token)
+    protect(secret)
     bot = Bot(token, base_url=env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL)
     rasa_url = env.get("RASA_URL", "").strip() or "http://127.0.0.1:5005"
     async with httpx.AsyncClient(timeout=15) as http:

@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_LENGTH = 5000  # as the REST channel: no visitor question is that long
 # Session ids are the widget's own (a uuid hex from this channel); anything else is refused
 # so an odd id cannot become a tracker key.
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# Only ids of the shape this channel hands out (uuid4 hex): a visitor must not be able to
+# pick a Telegram chat id or a Zalo user id and write into that person's conversation.
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _session_id(data: Any) -> str | None:
@@ -67,14 +69,16 @@ class WidgetInput(SocketIOInput):
                 await sio.enter_room(sid, sender, namespace=self.namespace)
             else:
                 sender = sid
-            metadata = data.get(self.metadata_key)
+            # Nothing reads client metadata, and Rasa would store up to a megabyte of it per
+            # message in the tracker: keep none.
+            metadata = None
             await on_new_message(
                 UserMessage(
                     message[:MAX_MESSAGE_LENGTH],
                     SocketIOOutput(sio, self.bot_message_evt),
                     sender,
                     input_channel=self.name(),
-                    metadata=metadata if isinstance(metadata, dict) else None,
+                    metadata=metadata,
                 )
             )
 

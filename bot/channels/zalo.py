@@ -69,6 +69,7 @@ SETTINGS = {
 DEFAULT_API_URL = "https://openapi.zalo.me"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
 DEFAULT_MAX_EVENT_AGE_SECONDS = 300.0
+SHUTDOWN_GRACE_SECONDS = 20.0  # events already acknowledged get this long to be answered
 MEDIA_EVENTS = frozenset({
     "user_send_image", "user_send_gif", "user_send_sticker", "user_send_file",
     "user_send_audio", "user_send_video", "user_send_link", "user_send_business_card",
@@ -207,6 +208,18 @@ class ZaloInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return self._receive(request, on_new_message)
 
+        @zalo.listener("before_server_stop")
+        async def finish(_app: Any, _loop: Any) -> None:
+            # Zalo got its 200 for these events and will not send them again: let them
+            # finish, and say loudly which ones could not.
+            pending = list(self._tasks)
+            if pending:
+                _done, unfinished = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
+                for task in unfinished:
+                    logger.error("Zalo event still being answered at shutdown was dropped: %s",
+                                 task.get_name())
+                    task.cancel()
+
         @zalo.listener("after_server_stop")
         async def close(_app: Any, _loop: Any) -> None:
             await self.client.close()
@@ -220,7 +233,7 @@ class ZaloInput(InputChannel):
         raw = request.body or b""
         try:
             event = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or "[[[[…" nested too deep
             return response.json({"error": "the body must be a JSON Zalo event"}, status=400)
         if not isinstance(event, dict):
             return response.json({"error": "the body must be a JSON object"}, status=400)
@@ -236,11 +249,12 @@ class ZaloInput(InputChannel):
             return response.json({"error": "the event is too old, or from the future"}, status=403)
         if not self._seen.first_time(event_key(event)):
             return response.json({"status": "duplicate"})
-        self._spawn(self._handle(event, on_new_message))
+        sender = (event.get("sender") or {}).get("id") if isinstance(event.get("sender"), dict) else None
+        self._spawn(self._handle(event, on_new_message), name=f"{event.get('event_name')} from {sender}")
         return response.json({"status": "ok"})
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str | None = None) -> None:
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

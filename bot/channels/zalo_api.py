@@ -200,7 +200,8 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
             current = line
     if current.strip():
         parts.append(current)
-    return [part.strip("\n").rstrip() for part in parts]
+    # A run of spaces cut at the limit leaves nothing to send: Zalo refuses empty texts.
+    return [kept for part in parts if (kept := part.strip("\n").rstrip())]
 
 
 def zalo_button(button: Mapping[str, Any]) -> dict[str, Any] | None:
