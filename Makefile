@@ -9,6 +9,8 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The website widget's socket.io client, from npm at the version widget/package-lock.json pins.
 WIDGET := widget/node_modules/socket.io-client/dist/socket.io.min.js
+# Debian's nginx spreads the production profile's traffic over several servers.
+NGINX ?= /usr/sbin/nginx
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
@@ -17,10 +19,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: run test lint bench bench-admin nlu-data clean
 
-run: $(STAMP) $(WIDGET)
+run: $(STAMP) $(WIDGET) $(NGINX)
 	$(PY) -m bot.launcher
 
-test: $(STAMP) $(CHROMIUM) $(WIDGET)
+test: $(STAMP) $(CHROMIUM) $(WIDGET) $(NGINX)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest tests
 
@@ -47,6 +49,10 @@ $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 $(CHROMIUM):
 	@echo "installing Debian's chromium for the browser tests"
 	$(SUDO) apt-get install -y chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+$(NGINX):
+	@echo "installing Debian's nginx for the production profile and its tests"
+	$(SUDO) apt-get install -y nginx-light || ($(SUDO) apt-get update && $(SUDO) apt-get install -y nginx-light)
 
 $(WIDGET): widget/package.json widget/package-lock.json
 	command -v npm >/dev/null || $(SUDO) apt-get install -y npm || ($(SUDO) apt-get update && $(SUDO) apt-get install -y npm)

@@ -20,6 +20,7 @@ from admin.database import CONFIG_KEY
 from admin.pages import flash_messages
 from admin.security import USER_KEY, api_error, auth_middleware, csrf_token, is_api
 from admin.views import auth, entries, home, review, spreadsheets, users
+from bot.admin_probes import register as register_probes
 from knowledge.migrate import upgrade
 from widget import routes as chat_assets
 
@@ -123,6 +124,7 @@ def create_app(config: AdminConfig | None = None, *, migrate: bool = True) -> we
         undefined=jinja2.StrictUndefined,
     )
     app.router.add_get("/healthz", healthz)
+    register_probes(app, config.database_url)  # /readyz (database answers) and /metrics
     app.router.add_static("/admin/static/", HERE / "static", name="static")
     for module in (home, auth, entries, spreadsheets, review, users):
         app.router.add_routes(module.routes)

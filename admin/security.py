@@ -27,8 +27,9 @@ from knowledge.models import User
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Reachable without signing in: the sign-in page, its stylesheet, the public chat assets
-# (the website widget, issue 4) and the health check.
-PUBLIC_PREFIXES = ("/admin/login", "/admin/static/", "/chat/", "/healthz")
+# (the website widget), the health and readiness checks and Prometheus metrics (counts and
+# timings only; keep the admin port internal or block /metrics at the edge).
+PUBLIC_PREFIXES = ("/admin/login", "/admin/static/", "/chat/", "/healthz", "/readyz", "/metrics")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 USER_KEY = "user"
 

@@ -3,6 +3,8 @@ server with the REST channel, the staff admin with its JSON API, and a terminal 
 
     python -m bot.launcher            # what `make run` does
     python -m bot.launcher --no-chat  # servers only (no terminal chat)
+    python -m bot.launcher --profile production   # or ASSISTANT_PROFILE=production:
+                                      # PostgreSQL, Redis, replicas behind nginx (bot/production.py)
 
 Ctrl-C stops everything. The model is retrained only when something that shapes it
 (training data, domain, pipeline config, our NLU components, the Rasa version) changed.
@@ -199,7 +201,9 @@ def start_admin(port: int, log_dir: Path, env: dict[str, str] | None = None) -> 
     )
 
 
-def start_telegram_poll(rasa_port: int, log_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_telegram_poll(
+    rasa_port: int, log_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """Telegram in polling mode (no public address needed): fetches updates and hands them
     to the Rasa server's Telegram webhook, so both modes share one code path."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -309,7 +313,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     parser.add_argument("--admin-port", type=int, default=int(os.environ.get("ADMIN_PORT", 8080)))
     parser.add_argument("--no-chat", action="store_true", help="only run the servers")
+    parser.add_argument(
+        "--profile",
+        choices=("embedded", "production"),
+        default=os.environ.get("ASSISTANT_PROFILE") or "embedded",
+        help="embedded (default: SQLite, one of each server) or production (see bot/production.py)",
+    )
     args = parser.parse_args(argv)
+    if args.profile == "production":
+        from bot.production import run
+
+        return run()
 
     # Closing the terminal or `kill` must stop the servers too (they run in their own
     # process groups, so no signal reaches them directly).
@@ -334,8 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     from bot.channels.telegram_config import polling_wanted
 
-    if polling_wanted(os.environ):
-        procs.append(start_telegram_poll(args.rasa_port, logs))
+    # Optional extras: if one stops (a refused Telegram token, say) the assistant keeps
+    # serving its other channels; the reason is in its log.
+    extras = [start_telegram_poll(args.rasa_port, logs)] if polling_wanted(os.environ) else []
     try:
         wait_ready(f"http://127.0.0.1:{args.action_port}/health", procs)
         wait_ready(f"http://127.0.0.1:{args.admin_port}/healthz", procs)
@@ -347,13 +362,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_chat or not sys.stdin.isatty():
             while all(p.poll() is None for p in procs):
                 time.sleep(1)
+                for extra in [e for e in extras if e.poll() is not None]:
+                    name, code = extra.args[-1], extra.returncode
+                    print(f"{name} stopped (code {code}); see var/logs/", file=sys.stderr)
+                    extras.remove(extra)
             print("a server stopped; see var/logs/", file=sys.stderr)
             return 1
         chat(args.rasa_port)
     except (KeyboardInterrupt, EOFError):
         print("\nstopping…", flush=True)
     finally:
-        stop(procs)
+        stop(procs + extras)
     return 0
 
 

@@ -97,3 +97,10 @@ def test_admin_pages_carry_security_headers(admin_server: AdminServer) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_readiness_and_metrics_need_no_sign_in(admin_server: AdminServer) -> None:
+    assert requests.get(admin_server.url("/readyz")).status_code == 200
+    requests.get(admin_server.url("/admin/login"))
+    metrics = requests.get(admin_server.url("/metrics")).text
+    assert 'service="admin"' in metrics and "assistant_http_requests_total" in metrics
