@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from sqlalchemy.exc import OperationalError
 
 from admin import api, openapi
 from admin.config import AdminConfig
@@ -56,7 +57,18 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         else:
             message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
         return await _error_page(request, exc.status, message)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OperationalError) and "locked" in str(exc):
+            # SQLite's "database is locked": a long write (an import) holds it; try again.
+            logger.warning("admin: database busy on %s %s", request.method, request.path)
+            if is_api(request):
+                response = api_error(503, "busy", "The database is busy with another change; retry shortly.")
+            else:
+                response = await _error_page(
+                    request, 503, "Cơ sở dữ liệu đang bận với một thay đổi khác; hãy thử lại sau ít giây."
+                )
+            response.headers["Retry-After"] = "5"
+            return response
         logger.exception("admin: unexpected error on %s %s", request.method, request.path)
         if is_api(request):
             return api_error(500, "internal_error", "Unexpected server error; it has been logged.")

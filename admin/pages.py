@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,11 +26,28 @@ async def form_dict(request: web.Request) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k != "_csrf" and isinstance(v, str)}
 
 
+# Ids and versions are plain ASCII digits that fit a database integer; anything else
+# (superscripts, other scripts' digits, 30-digit numbers) is "no such row", never a 500.
+_NUMBER = re.compile(r"[0-9]{1,18}")
+MAX_ID = 2**31 - 1
+
+
+def number(text: object) -> int | None:
+    value = str(text if text is not None else "").strip()
+    if not _NUMBER.fullmatch(value) or int(value) > MAX_ID:
+        return None
+    return int(value)
+
+
+def numbers(text: object, limit: int = 1000) -> list[int]:
+    """Comma-separated ids (question groups, links from the review page)."""
+    found = [number(part) for part in str(text or "").split(",")]
+    return [n for n in found if n is not None][:limit]
+
+
 def int_arg(request: web.Request, name: str, default: int, lo: int = 0, hi: int = 10_000_000) -> int:
-    try:
-        return max(lo, min(hi, int(request.query.get(name, default))))
-    except ValueError:
-        return default
+    value = number(request.query.get(name, default))
+    return default if value is None else max(lo, min(hi, value))
 
 
 def redirect(location: str) -> web.HTTPFound:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import String, and_, cast, or_, select
@@ -148,14 +149,23 @@ _SHIFTABLE = re.compile(
 )
 
 
+# Events happen on days: a rule that repeats every hour, minute or second would expand to
+# thousands of "occurrences" a week and stall every "what's on" question.
+SUB_DAILY_RULE = re.compile(r"FREQ=(?:HOURLY|MINUTELY|SECONDLY)|BY(?:HOUR|MINUTE|SECOND)=", re.IGNORECASE)
+MAX_OCCURRENCES = 400  # per event and question: more than a year of daily repeats
+
+
 def _recurring_dates(event: Event, start: date, end: date) -> list[date]:
+    if SUB_DAILY_RULE.search(event.recurrence):
+        raise ValueError("repeats more often than daily")
     rule_start = max(event.recurrence_start or _RRULE_EPOCH, _RRULE_EPOCH)
     if _SHIFTABLE.match(event.recurrence) and start - timedelta(days=7) > rule_start:
         # "Every Saturday and Sunday" or "every day" give the same days whichever week
         # they start in: start a week before the range, not every week since 2020.
         rule_start = start - timedelta(days=7)
     rule = rrulestr(event.recurrence, dtstart=datetime.combine(rule_start, time()))
-    days = rule.between(datetime.combine(start, time()), datetime.combine(end, time()), inc=True)
+    days = list(islice(rule.xafter(datetime.combine(start, time()), inc=True), MAX_OCCURRENCES))
+    days = [d for d in days if d <= datetime.combine(end, time())]
     last = event.recurrence_end
     return [d.date() for d in days if last is None or d.date() <= last]
 

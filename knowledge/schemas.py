@@ -16,6 +16,7 @@ from dateutil.rrule import rrulestr
 from pydantic import BaseModel, Extra, Field, ValidationError, validator
 
 from bot.text_normalise import normalise
+from knowledge.queries import SUB_DAILY_RULE
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -81,8 +82,16 @@ def errors_of(exc: ValidationError) -> list[FieldError]:
     return found
 
 
+class UnsafeText(ValueError):
+    pass
+
+
 def clean_text(value: Any) -> Any:
     if isinstance(value, str):
+        # PostgreSQL refuses NUL in text and no encoder takes a lone surrogate: say so
+        # instead of failing when the row is written.
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise UnsafeText("Có ký tự không hợp lệ (ký tự điều khiển hoặc mã hóa hỏng); hãy gõ lại.")
         value = normalise(value.strip())
         return value or None
     return value
@@ -254,6 +263,9 @@ class EventIn(_Entry):
         if value is None:
             return value
         value = value.upper().removeprefix("RRULE:")
+        if SUB_DAILY_RULE.search(value):
+            raise ValueError("Sự kiện lặp theo ngày, tuần, tháng hoặc năm (DAILY, WEEKLY, MONTHLY, YEARLY); "
+                             "không lặp theo giờ, phút hay giây. Giờ diễn ra ghi ở ô Giờ bắt đầu.")
         try:
             rrulestr(value, dtstart=None)
         except (ValueError, TypeError) as exc:

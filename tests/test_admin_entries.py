@@ -448,3 +448,26 @@ def test_browser_adds_a_place_with_its_map_and_finds_it_without_diacritics(
     page.fill("input[name=q]", "cho con")
     page.press("input[name=q]", "Enter")
     expect(page.locator("a.entry-name")).to_have_text(["Chợ Cồn"])
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize("path", [f"/admin/places/{HUGE}", f"/admin/places/{HUGE}/history", "/admin/places/٣",
+                                  "/admin/unanswered?page=²", "/admin/unanswered?page=1e9",
+                                  f"/admin/places/new?from_questions=²,{HUGE}"])
+def test_odd_numbers_in_addresses_are_never_a_server_error(admin_server: AdminServer, path: str) -> None:
+    client = signed_in(admin_server)
+    response = client.get(admin_server.url(path))
+    assert response.status_code in (200, 404), response.text[-500:]
+
+
+def test_odd_version_in_a_form_is_a_conflict_not_an_error(admin_server: AdminServer) -> None:
+    client = signed_in(admin_server)
+    row = saved(admin_server, "places", "cau-rong")
+    url = admin_server.url(f"/admin/places/{row['id']}")
+    for version in ("²", HUGE):
+        token = csrf_of(client.get(url).text)
+        response = client.post(f"{url}/verify", data={"_csrf": token, "version": version})
+        assert response.status_code == 200 and "flash" in response.text
+    assert saved(admin_server, "places", "cau-rong")["version"] == row["version"]

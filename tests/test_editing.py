@@ -253,3 +253,23 @@ def test_a_save_reads_the_row_again_once_it_holds_it(mini_kb: Session, kb_url: s
     assert (row.answer_en, row.title_en, row.version) == ("Apply online.", "Visas and e-visas", 3)
     versions = [r.version for r in editing.history(mini_kb, "faqs", row.id)]
     assert versions == [3, 2, 1]
+
+
+def test_rules_that_repeat_within_a_day_are_refused_and_never_expanded(mini_kb: Session) -> None:
+    from datetime import date
+
+    from knowledge.queries import occurrences_of
+
+    event = {"category": "show", "name_vi": "Thử", "recurrence_start": "2020-01-01"}
+    for rule in ("FREQ=MINUTELY", "FREQ=HOURLY", "FREQ=DAILY;BYHOUR=9,21"):
+        assert "DAILY, WEEKLY" in _errors("events", {**event, "recurrence": rule})["recurrence"]
+    # A rule written straight into the base is skipped, not expanded minute by minute.
+    show = editing.get_by_slug(mini_kb, "events", "dragon-bridge-show")
+    show.recurrence = "FREQ=MINUTELY"
+    assert occurrences_of(show, date(2026, 12, 1), date(2026, 12, 7)) == []
+
+
+def test_text_no_database_can_store_is_refused_by_name() -> None:
+    for bad in ("Cầu\x00Rồng", "Cầu \udc80 Rồng"):
+        assert "ký tự không hợp lệ" in _errors("places", {**NEW_PLACE, "name_vi": bad})["name_vi"]
+    assert "aliases" in _errors("places", {**NEW_PLACE, "aliases": ["ok", "x\x00y"]})

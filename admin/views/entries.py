@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from admin.database import in_transaction
 from admin.labels import ACTIONS, KINDS, TABLES, field_label
-from admin.pages import flash, form_dict, int_arg, local_time
+from admin.pages import flash, form_dict, int_arg, local_time, number, numbers
 from admin.security import current_user
 from bot.text_normalise import normalise
 from knowledge import editing, review
@@ -254,7 +254,10 @@ def _kind(request: web.Request) -> str:
 
 
 def _row_id(request: web.Request) -> int:
-    return int(request.match_info["row_id"])
+    row_id = number(request.match_info["row_id"])
+    if row_id is None:
+        raise web.HTTPNotFound()
+    return row_id
 
 
 def _title(kind: str, data: dict[str, Any]) -> str:
@@ -493,7 +496,7 @@ def _verified_note(data: dict[str, Any]) -> str:
 
 
 def _question_ids(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip().isdigit()][:1000]
+    return numbers(text)
 
 
 @routes.get(f"/admin/{KIND}/new")
@@ -538,8 +541,7 @@ async def edit_form(request: web.Request) -> web.Response:
 def _version(form: dict[str, Any]) -> int:
     # A form without a version can't prove it started from the current row: treat it as
     # out of date (0 matches no row) rather than overwrite blindly.
-    value = str(form.get("version", ""))
-    return int(value) if value.isdigit() else 0
+    return number(form.get("version")) or 0
 
 
 @routes.post(f"/admin/{ROW}")
@@ -628,7 +630,7 @@ async def unretire(request: web.Request) -> web.StreamResponse:
 @routes.post(f"/admin/{ROW}/restore")
 async def restore(request: web.Request) -> web.StreamResponse:
     def work(session: Session, kind: str, row_id: int, user: str, version: int, form: Any) -> Any:
-        revision_id = int(form["revision_id"]) if str(form.get("revision_id", "")).isdigit() else 0
+        revision_id = number(form.get("revision_id")) or 0
         return editing.restore(session, kind, row_id, revision_id, user, expected_version=version)
 
     return await _act(request, work, "Đã khôi phục phiên bản đã chọn (thành một phiên bản mới).")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from admin.database import in_transaction
 from admin.labels import TABLES
-from admin.pages import flash, form_dict, local_time
+from admin.pages import flash, form_dict, local_time, number, numbers
 from admin.security import current_user
 from knowledge import review
 from knowledge.models import UnansweredQuestion
@@ -50,7 +50,8 @@ def _pages(groups: int) -> int:
 
 
 def _page_number(text: str) -> int:
-    return max(1, min(100_000, int(text))) if text.isdigit() else 1
+    value = number(text)
+    return max(1, min(100_000, value)) if value is not None else 1
 
 
 def _resolution_label(resolution: str, titles: dict[str, dict[int, str]]) -> str:
@@ -58,7 +59,7 @@ def _resolution_label(resolution: str, titles: dict[str, dict[int, str]]) -> str
     a note typed by the officer as it is."""
     if resolution.startswith("alias:"):
         kind, _, row_id = resolution[len("alias:"):].partition("/")
-        name = titles.get(kind, {}).get(int(row_id)) if row_id.isdigit() else None
+        name = titles.get(kind, {}).get(number(row_id) or 0)
         if name is None:
             return f"thêm tên gọi khác ({resolution})"
         return f"thêm tên gọi khác cho {TABLES.get(kind, kind).lower()} “{name}”"
@@ -173,10 +174,7 @@ def _back(form: dict[str, str]) -> str:
 
 
 def _ids(form: dict[str, str]) -> list[int]:
-    try:
-        ids = [int(part) for part in form.get("ids", "").split(",") if part.strip()]
-    except ValueError:
-        ids = []
+    ids = numbers(form.get("ids", ""))
     if not ids:
         raise web.HTTPBadRequest(text="Không có câu hỏi nào được chọn. Hãy tải lại trang và thử lại.")
     return ids
@@ -195,9 +193,9 @@ async def add_alias(request: web.Request) -> web.StreamResponse:
     kind, _, row_id = target.partition(":")
 
     def save(session: Session) -> tuple[str, bool, int]:
-        if kind not in review.ALIAS_FIELD or not row_id.isdigit():
+        if kind not in review.ALIAS_FIELD or number(row_id) is None:
             raise review.ReviewError("Hãy chọn mục sẽ nhận tên gọi khác này.")
-        row, added = review.add_alias(session, kind, int(row_id), alias, user, ids)
+        row, added = review.add_alias(session, kind, number(row_id) or 0, alias, user, ids)
         return review.title_of(row, kind), added, len(ids)
 
     try:
