@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session
@@ -32,6 +33,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_PREFIXES = ("/admin/login", "/admin/static/", "/chat/", "/healthz", "/readyz", "/metrics")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 USER_KEY = "user"
+# The account's session_epoch when the session was opened; a session whose epoch is no
+# longer the account's (signed out, password changed, account locked) is refused.
+EPOCH_KEY = "epoch"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Staff:
     username: str
     role: str
     display_name: str | None
+    session_epoch: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -49,7 +54,7 @@ class Staff:
 
     @classmethod
     def of(cls, user: User) -> Staff:
-        return cls(user.id, user.username, user.role, user.display_name)
+        return cls(user.id, user.username, user.role, user.display_name, user.session_epoch or 0)
 
 
 def is_api(request: web.Request) -> bool:
@@ -97,14 +102,17 @@ async def _user_from_bearer(request: web.Request) -> Staff | None:
 
 async def _user_from_session(request: web.Request) -> Staff | None:
     session = await get_session(request)
-    user_id = session.get("uid")
+    user_id, epoch = session.get("uid"), session.get(EPOCH_KEY)
     if not user_id:
         return None
 
     def lookup(db: Any) -> Staff | None:
         user = db.get(User, user_id)
-        # An account disabled by an administrator loses its open sessions at once.
-        return Staff.of(user) if user is not None and user.active else None
+        # An account disabled by an administrator loses its open sessions at once, and so
+        # does every session opened before a sign-out or a new password.
+        if user is None or not user.active or user.session_epoch != epoch:
+            return None
+        return Staff.of(user)
 
     return await in_transaction(request, lookup)
 
@@ -112,11 +120,24 @@ async def _user_from_session(request: web.Request) -> Staff | None:
 async def sign_in(request: web.Request, user: Staff) -> None:
     session = await new_session(request)  # a fresh session id: no fixation
     session["uid"] = user.id
+    session[EPOCH_KEY] = user.session_epoch
     session["csrf"] = secrets.token_urlsafe(32)
 
 
-async def sign_out(request: web.Request) -> None:
+async def keep_signed_in(request: web.Request, epoch: int) -> None:
+    """After this officer's own sessions were ended (a new password), keep the one they
+    are using: it takes the account's new epoch."""
     session = await get_session(request)
+    session[EPOCH_KEY] = epoch
+
+
+async def sign_out(request: web.Request) -> None:
+    """Sign out everywhere: the account's epoch moves on, so this session and every copy
+    of its cookie (or any other browser signed in as the same officer) stop working."""
+    session = await get_session(request)
+    user_id, epoch = session.get("uid"), session.get(EPOCH_KEY)
+    if user_id:
+        await in_transaction(request, lambda db: accounts.end_sessions(db, user_id, epoch))
     session.invalidate()
 
 
@@ -146,7 +167,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             text="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang."
         )
     if request[USER_KEY] is None and not _is_public(request.path):
-        back = f"?next={request.path_qs}" if request.method == "GET" else ""
+        back = "?" + urlencode({"next": request.path_qs}) if request.method == "GET" else ""
         raise web.HTTPFound(f"/admin/login{back}")
     return await handler(request)
 

@@ -12,7 +12,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from knowledge.models import User, utcnow
@@ -62,8 +62,20 @@ def find_user(session: Session, username: str) -> User | None:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; every session opened with the old one is ended."""
     check_password_rules(password)
     user.password_hash = _hasher.hash(password)
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def end_sessions(session: Session, user_id: int, epoch: int | None = None) -> None:
+    """End every open session of the account (all browsers, all copies of the cookie).
+    With ``epoch``, only if the sessions are still at it (a stale session signing out
+    changes nothing)."""
+    statement = update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+    if epoch is not None:
+        statement = statement.where(User.session_epoch == epoch)
+    session.execute(statement)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -132,4 +144,6 @@ def set_active(session: Session, user: User, active: bool, actor_id: int | None 
                 raise AccountError(
                     "active", "Đây là quản trị viên cuối cùng đang hoạt động; không thể khoá tài khoản này."
                 )
+    if not active and user.active:
+        user.session_epoch = (user.session_epoch or 0) + 1  # unlocking later revives no session
     user.active = active

@@ -15,16 +15,21 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as sa_update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.text_normalise import fold, strip_diacritics
-from knowledge.models import Event, EventDate, Faq, Place, Revision, utcnow
+from bot.text_normalise import strip_diacritics
+from knowledge.models import Event, EventDate, Faq, Place, Revision, search_words, title_key, utcnow
 from knowledge.schemas import FieldError, InvalidEntry, parse_bool, validate
 
 MODELS: dict[str, type] = {"places": Place, "events": Event, "faqs": Faq}
 TITLE_FIELD = {"places": "name_vi", "events": "name_vi", "faqs": "title_vi"}
 # Written by the system, never taken from input.
-SYSTEM_FIELDS = ("id", "verified_by", "verified_at", "created_at", "updated_at", "version", "search_text")
+SYSTEM_FIELDS = (
+    "id", "verified_by", "verified_at", "created_at", "updated_at", "version", "search_text", "title_key",
+)
+# Kept by the models for searching and the unique-name index; never shown or stored in history.
+DERIVED_COLUMNS = {"search_text", "title_key"}
 # How long after its last check a verified fact counts as stale (the admin flags it).
 STALE_AFTER_DAYS = 365
 
@@ -60,7 +65,8 @@ def _jsonable(value: Any) -> Any:
 def to_dict(row: Any) -> dict[str, Any]:
     """A row as plain JSON-able values, the shape the API returns and the history stores."""
     kind = row.__tablename__
-    data = {c.name: _jsonable(getattr(row, c.name)) for c in row.__table__.columns if c.name != "search_text"}
+    data = {c.name: _jsonable(getattr(row, c.name)) for c in row.__table__.columns
+            if c.name not in DERIVED_COLUMNS}
     if kind == "events":
         data.pop("venue_place_id", None)
         data["venue_slug"] = row.venue.slug if row.venue is not None else None
@@ -99,24 +105,43 @@ def get_by_slug(session: Session, kind: str, slug: str) -> Any | None:
     return session.execute(select(model).where(model.slug == slug)).scalar_one_or_none()
 
 
+def _title_clash(session: Session, kind: str, wanted: str | None, own_id: int | None) -> InvalidEntry | None:
+    if wanted is None:
+        return None
+    model, title = model_of(kind), TITLE_FIELD[kind]
+    other = session.execute(
+        select(model.id, getattr(model, title)).where(
+            ~model.retired, model.id != (own_id or -1), model.title_key == wanted
+        )
+    ).first()
+    if other is None:
+        return None
+    return InvalidEntry([FieldError(title, f"Đã có mục khác tên “{other[1]}” (số {other[0]}).")])
+
+
 def _check_unique_title(session: Session, kind: str, values: dict[str, Any], own_id: int | None) -> None:
     # Buttons and names identify rows by their Vietnamese name: two live rows with the
-    # same one would make the assistant pick arbitrarily.
+    # same one would make the assistant pick arbitrarily. This check gives the message;
+    # the unique index on title_key (live rows) is what holds when two saves race.
     if values.get("retired"):
         return
-    model, title = model_of(kind), TITLE_FIELD[kind]
-    wanted = fold(values[title])
-    # Narrow in SQL on the folded text every row keeps, then compare exactly: an import of
-    # thousands of rows must not fold every title of the base for each one.
-    pattern = f"% {_escape_like(wanted.replace('-', ' '))}%"
-    candidates = session.execute(
-        select(model.id, getattr(model, title)).where(
-            ~model.retired, model.id != (own_id or -1), model.search_text.like(pattern, escape="\\")
-        )
-    ).all()
-    for other_id, other_title in candidates:
-        if fold(other_title) == wanted:
-            raise InvalidEntry([FieldError(title, f"Đã có mục khác tên “{other_title}” (số {other_id}).")])
+    clash = _title_clash(session, kind, title_key(values[TITLE_FIELD[kind]]), own_id)
+    if clash is not None:
+        raise clash
+
+
+def _unique_title_violation(session: Session, kind: str, exc: IntegrityError, title: str | None,
+                            own_id: int | None) -> InvalidEntry | None:
+    """The form error for a write the title_key index refused (another save took the name
+    between our check and our write), or None if the error is about something else."""
+    if "title_key" not in str(exc.orig):
+        return None
+    wanted = title_key(title)
+    clash = _title_clash(session, kind, wanted, own_id)
+    if clash is not None:
+        return clash
+    field_name = TITLE_FIELD[kind]
+    return InvalidEntry([FieldError(field_name, f"Đã có mục khác tên “{title}”.")])
 
 
 def _resolve_venue(session: Session, values: dict[str, Any]) -> Place | None:
@@ -199,12 +224,21 @@ def create(session: Session, kind: str, data: dict[str, Any], user: str | None) 
     model = model_of(kind)
     _check_unique_title(session, kind, values, None)
     values["slug"] = _unique_slug(session, model, values["slug"] or slugify(values[TITLE_FIELD[kind]]), None)
-    row = model(version=1)
-    _stamp_verification(row, values, user)
-    _apply(session, kind, row, values)
-    row.updated_at = utcnow()
-    session.add(row)
-    _record(session, kind, row, "create", user, {})
+    try:
+        # In a SAVEPOINT: if the unique-name index refuses the row (someone created the same
+        # name meanwhile), only this is undone and the caller's transaction stays usable.
+        with session.begin_nested():
+            row = model(version=1)
+            _stamp_verification(row, values, user)
+            _apply(session, kind, row, values)
+            row.updated_at = utcnow()
+            session.add(row)
+            _record(session, kind, row, "create", user, {})
+    except IntegrityError as exc:
+        refused = _unique_title_violation(session, kind, exc, values[TITLE_FIELD[kind]], None)
+        if refused is None:
+            raise
+        raise refused from None
     return row
 
 
@@ -261,14 +295,21 @@ def update(session: Session, kind: str, row_id: int, data: dict[str, Any], user:
     if values["slug"] is None:
         values["slug"] = row.slug
     values["slug"] = _unique_slug(session, model_of(kind), values["slug"], row.id)
-    _stamp_verification(row, values, user)
-    _apply(session, kind, row, values)
-    _reverify_after_edit(row, before, incoming, user)
-    if not _changes(before, to_dict(row)):
-        return row  # nothing changed: no new version, no empty revision
-    row.version += 1
-    row.updated_at = utcnow()
-    _record(session, kind, row, action, user, before)
+    try:
+        with session.begin_nested():  # as in create: a refused name leaves the transaction usable
+            _stamp_verification(row, values, user)
+            _apply(session, kind, row, values)
+            _reverify_after_edit(row, before, incoming, user)
+            if not _changes(before, to_dict(row)):
+                return row  # nothing changed: no new version, no empty revision
+            row.version += 1
+            row.updated_at = utcnow()
+            _record(session, kind, row, action, user, before)
+    except IntegrityError as exc:
+        refused = _unique_title_violation(session, kind, exc, values[TITLE_FIELD[kind]], row_id)
+        if refused is None:
+            raise
+        raise refused from None
     return row
 
 
@@ -364,7 +405,7 @@ def listing(session: Session, kind: str, *, q: str | None = None, offset: int = 
     if "retired" not in applied:
         query = query.where(~model.retired)
     if q and q.strip():
-        for word in fold(q).split():
+        for word in search_words(q):
             # Word starts only: "ca" finds "Cá", "Cầu"... but not the middle of "Ngọc".
             query = query.where(model.search_text.like(f"% {_escape_like(word)}%", escape="\\"))
         applied["q"] = q

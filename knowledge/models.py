@@ -7,6 +7,7 @@ retired rather than deleted so the assistant stops mentioning them while history
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import declarative_base, relationship
@@ -32,6 +34,21 @@ Base = declarative_base()
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def search_words(text: str) -> list[str]:
+    """The words the admin's search compares: folded, split at anything that is not a
+    letter or digit ("Cầu Rồng," and "cau-rong" are both ["cau", "rong"]). Rows keep
+    theirs in ``search_text`` and a query is cut the same way, so the two always agree."""
+    return _WORD.findall(fold(text))
+
+
+def title_key(title: str | None) -> str | None:
+    """The form of a Vietnamese name two live rows of a table may not share."""
+    return fold(title) if title is not None else None
 
 
 class _Provenance:
@@ -49,16 +66,25 @@ class _Provenance:
     # Folded names, aliases and address ("cau rong dragon bridge ..."), kept by a mapper
     # event, so the admin's diacritic-insensitive search is one LIKE on any database.
     search_text = Column(Text, nullable=True)
+    # The folded Vietnamese name (``title_key``), kept by the same event: a unique index on
+    # it among live rows makes "no two live entries with the same name" hold even for two
+    # saves that arrive at the same moment.
+    title_key = Column(Text, nullable=True)
 
     SEARCHED: tuple[str, ...] = ()
+    TITLE: str = "name_vi"
 
     def refresh_search_text(self) -> None:
         parts: list[str] = [self.slug or ""]
         for field in self.SEARCHED:
             value = getattr(self, field, None)
             parts.extend(value if isinstance(value, list) else [value or ""])
+        words = [w for p in parts if p for w in search_words(str(p))]
         # Leading space: every word start is " word", which is what the search matches.
-        self.search_text = " " + " | ".join(fold(str(p)).replace("-", " ") for p in parts if p)
+        self.search_text = " " + " ".join(words)
+
+    def refresh_title_key(self) -> None:
+        self.title_key = title_key(getattr(self, self.TITLE, None))
 
 
 class Place(_Provenance, Base):
@@ -173,6 +199,7 @@ class Faq(_Provenance, Base):
     answer_en = Column(Text, nullable=True)
 
     SEARCHED = ("title_vi", "title_en", "keywords", "topic")
+    TITLE = "title_vi"
 
 
 class UnansweredQuestion(Base):
@@ -213,6 +240,9 @@ class User(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime, nullable=True)
+    # Stored in every session at sign-in; bumping it (sign-out, new password, account
+    # locked) ends every session opened before, including copies of the cookie.
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
 
     @property
     def is_admin(self) -> bool:
@@ -238,8 +268,14 @@ class Revision(Base):
 
 Index("ix_revisions_row", Revision.table_name, Revision.row_id, Revision.version)
 
+LIVE_ONLY = text("NOT retired")
+for _model in (Place, Event, Faq):
+    Index(f"uq_{_model.__tablename__}_title_key_live", _model.title_key, unique=True,
+          sqlite_where=LIVE_ONLY, postgresql_where=LIVE_ONLY)
+
 
 @orm_event.listens_for(_Provenance, "before_insert", propagate=True)
 @orm_event.listens_for(_Provenance, "before_update", propagate=True)
 def _keep_search_text(_mapper: object, _connection: object, target: _Provenance) -> None:
     target.refresh_search_text()
+    target.refresh_title_key()

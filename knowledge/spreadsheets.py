@@ -373,6 +373,8 @@ class ImportPlan:
     unchanged: list[Unchanged] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     fingerprint: str = ""
+    # (slug, id, version) of the existing rows the file names, as the preview read them.
+    base: list[list[Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -403,9 +405,10 @@ def _same_as_base(before: dict[str, Any], data: dict[str, Any]) -> bool:
     return all(cell_text(name, before.get(name)) == (value or "") for name, value in data.items())
 
 
-def _one_row(session: Session, kind: str, row: SheetRow, user: str | None,
-             created: dict[int, int]) -> Added | Changed | Unchanged:
-    """Do what the import does with one row (the caller decides whether it is kept)."""
+def _one_row(session: Session, kind: str, row: SheetRow, user: str | None, created: dict[int, int],
+             versions: Mapping[int, int] | None = None) -> Added | Changed | Unchanged:
+    """Do what the import does with one row (the caller decides whether it is kept).
+    ``versions`` (row id -> version the preview saw): a row saved since is a conflict."""
     data: dict[str, Any] = dict(row.values)  # blank cells are None: "no value"
     slug = data.get("slug")
     existing = editing.get_by_slug(session, kind, slug) if slug else None
@@ -422,7 +425,10 @@ def _one_row(session: Session, kind: str, row: SheetRow, user: str | None,
     before = editing.to_dict(existing)
     if _same_as_base(before, data):
         return Unchanged(row.number, existing.id, existing.slug)
-    updated = editing.update(session, kind, existing.id, data, user, None, partial=True, action="import")
+    expected = versions.get(existing.id) if versions is not None else None
+    if versions is not None and expected is None:
+        raise editing.VersionConflict(before, 0)  # not in the preview's base: it moved on
+    updated = editing.update(session, kind, existing.id, data, user, expected, partial=True, action="import")
     if updated.version == before["version"]:
         return Unchanged(row.number, existing.id, existing.slug)
     after = editing.to_dict(updated)
@@ -524,6 +530,7 @@ def preview(session: Session, kind: str, sheet: Sheet, user: str | None = None) 
     finally:
         trial.rollback()
     plan.fingerprint = _fingerprint(sheet, base, plan)
+    plan.base = base
     return plan
 
 
@@ -541,11 +548,22 @@ def apply(session: Session, kind: str, sheet: Sheet, user: str | None,
         raise ImportRejected(plan)
     wanted = {item.row for item in (*plan.added, *plan.changed)}
     created: dict[int, int] = {}
-    for row in sheet.rows:
-        if row.number in wanted:
-            # Same rows, same order, same base as the preview just now: same outcome.
-            _one_row(session, kind, row, user, created)
-    session.flush()
+    # The version of every existing row as the preview read it: an edit saved since (an
+    # officer's form running while this import does) makes the write fail rather than be
+    # overwritten with the file's older view of the row.
+    versions = {row_id: version for _slug, row_id, version in plan.base}
+    try:
+        with session.begin_nested():  # all or nothing: a conflict leaves nothing written
+            for row in sheet.rows:
+                if row.number in wanted:
+                    # Same rows, same order, same base as the preview just now: same outcome.
+                    _one_row(session, kind, row, user, created, versions)
+            session.flush()
+    except (editing.VersionConflict, InvalidEntry):
+        # The preview a moment ago passed, so the base changed since (an edit to a row the
+        # file changes, or a new row taking a name it adds): show what the import does now.
+        session.expire_all()
+        raise StaleImport(preview(session, kind, sheet, user)) from None
     return plan
 
 

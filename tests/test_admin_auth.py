@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import requests
 
@@ -104,3 +106,84 @@ def test_readiness_and_metrics_need_no_sign_in(admin_server: AdminServer) -> Non
     requests.get(admin_server.url("/admin/login"))
     metrics = requests.get(admin_server.url("/metrics")).text
     assert 'service="admin"' in metrics and "assistant_http_requests_total" in metrics
+
+
+def _copy_of(client: requests.Session) -> requests.Session:
+    """Another browser holding a copy of ``client``'s session cookie."""
+    copy = requests.Session()
+    copy.cookies.update(client.cookies)
+    return copy
+
+
+def test_sign_out_ends_every_copy_of_the_session(admin_server: AdminServer) -> None:
+    client = signed_in(admin_server)
+    copy = _copy_of(client)
+    page = client.get(admin_server.url("/admin")).text
+    assert copy.get(admin_server.url("/admin"), allow_redirects=False).status_code == 200
+    assert "Đăng xuất khỏi mọi nơi" in page
+    client.post(admin_server.url("/admin/logout"), data={"_csrf": csrf_of(page)})
+    assert copy.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
+    # Signing in again works, and that new session is not ended by the old copy.
+    again = signed_in(admin_server)
+    assert again.get(admin_server.url("/admin"), allow_redirects=False).status_code == 200
+
+
+def test_too_many_failed_sign_ins_are_refused_without_checking_the_password(
+    admin_server: AdminServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge import accounts
+
+    account = admin_server.account("editor")
+    checks: list[str] = []
+    real = accounts.authenticate
+
+    def counted(session, username, password):  # noqa: ANN001, ANN202
+        checks.append(username)
+        return real(session, username, password)
+
+    monkeypatch.setattr(accounts, "authenticate", counted)
+    client = requests.Session()
+    token = csrf_of(client.get(admin_server.url("/admin/login")).text)
+
+    def attempt(username: str, password: str) -> requests.Response:
+        return client.post(admin_server.url("/admin/login"), allow_redirects=False,
+                           data={"username": username, "password": password, "_csrf": token})
+
+    for _ in range(10):
+        assert attempt(account.username, "sai-mat-khau").status_code == 401
+    refused = attempt(account.username, account.password)  # even the right password, for now
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
+    assert "Bạn đã nhập sai quá nhiều lần, hãy thử lại sau 15 phút." in refused.text
+    assert len(checks) == 10  # no Argon2 work while throttled
+    # The address is limited too: another account from the same place is refused as well.
+    other = admin_server.account("editor", "editor-2")
+    assert attempt(other.username, other.password).status_code == 429
+    assert len(checks) == 10
+
+
+def test_failed_sign_ins_are_counted_per_address_and_per_name() -> None:
+    from admin.throttle import Throttle
+
+    now = [1000.0]
+    throttle = Throttle(limit=3, window=60, clock=lambda: now[0])
+    for name in ("a", "b", "c"):
+        throttle.failed("ip:1", f"user:{name}")
+    assert throttle.wait_minutes("ip:1", "user:d") == 1 and throttle.wait_seconds("ip:2", "user:d") == 0
+    assert throttle.wait_seconds("ip:2", "user:a") == 0  # one failure for "a" so far
+    now[0] += 61
+    assert throttle.wait_seconds("ip:1") == 0
+
+
+def test_sign_in_returns_to_the_whole_address(admin_server: AdminServer) -> None:
+    account = admin_server.account("editor")
+    client = requests.Session()
+    wanted = "/admin/places?q=cau&verified=no"
+    bounced = client.get(admin_server.url(wanted), allow_redirects=False)
+    location = urlsplit(bounced.headers["Location"])
+    assert location.path == "/admin/login" and parse_qs(location.query) == {"next": [wanted]}
+    page = client.get(admin_server.url(bounced.headers["Location"])).text
+    assert 'name="next" value="/admin/places?q=cau&amp;verified=no"' in page
+    response = client.post(admin_server.url("/admin/login"), allow_redirects=False, data={
+        "username": account.username, "password": account.password, "_csrf": csrf_of(page),
+        "next": "/admin/places?q=cau&verified=no"})
+    assert response.headers["Location"] == wanted

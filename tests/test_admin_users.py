@@ -201,3 +201,40 @@ def test_own_account_password_and_token(admin_server: AdminServer) -> None:
     new_token = _shown_token(issued.text)
     me = requests.get(admin_server.url("/api/v1/me"), headers={"Authorization": f"Bearer {new_token}"})
     assert me.json()["username"] == "editor-1"
+
+
+def test_a_new_password_ends_the_other_sessions(admin_server: AdminServer) -> None:
+    editor = admin_server.account("editor")
+    client = signed_in(admin_server, "editor")
+    copy = requests.Session()
+    copy.cookies.update(client.cookies)  # a cookie copied before the change
+    new = {"password": "mat-khau-moi-456", "confirm": "mat-khau-moi-456"}
+    changed = client.post(admin_server.url("/admin/account/password"),
+                          data={"_csrf": _token(client, admin_server, "/admin/account"),
+                                "current": editor.password, **new})
+    assert changed.url == admin_server.url("/admin/account")
+    assert client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 200  # this one stays
+    assert copy.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
+
+    # An administrator's reset ends the officer's sessions too.
+    again, _ = login(admin_server, editor.username, "mat-khau-moi-456")
+    admin = signed_in(admin_server, "admin")
+    reset = admin.post(admin_server.url(f"/admin/users/{_user(admin_server, editor.username).id}/password"),
+                       data={"_csrf": _token(admin, admin_server), "password": "mat-khau-thu-ba",
+                             "confirm": "mat-khau-thu-ba"})
+    assert reset.status_code == 200
+    assert again.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
+    assert admin.get(admin_server.url("/admin"), allow_redirects=False).status_code == 200
+
+
+def test_locking_an_account_ends_its_sessions_for_good(admin_server: AdminServer) -> None:
+    editor = admin_server.account("editor")
+    client = signed_in(admin_server, "editor")
+    admin = signed_in(admin_server, "admin")
+    user_id = _user(admin_server, editor.username).id
+    for active in ("0", "1"):
+        admin.post(admin_server.url(f"/admin/users/{user_id}/active"),
+                   data={"_csrf": _token(admin, admin_server), "active": active})
+    # Unlocked again, but the session opened before the lock does not come back.
+    assert client.get(admin_server.url("/admin"), allow_redirects=False).status_code == 302
+    assert login(admin_server, editor.username, editor.password)[1].url == admin_server.url("/admin")

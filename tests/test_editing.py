@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from alembic import command
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge import accounts, editing
@@ -273,3 +274,91 @@ def test_text_no_database_can_store_is_refused_by_name() -> None:
     for bad in ("Cầu\x00Rồng", "Cầu \udc80 Rồng"):
         assert "ký tự không hợp lệ" in _errors("places", {**NEW_PLACE, "name_vi": bad})["name_vi"]
     assert "aliases" in _errors("places", {**NEW_PLACE, "aliases": ["ok", "x\x00y"]})
+
+
+def test_search_words_ignore_punctuation_and_hyphens(mini_kb: Session) -> None:
+    editing.create(mini_kb, "faqs", {"topic": "emergency", "title_vi": "Cảnh sát 113 (số khẩn cấp)",
+                                     "answer_vi": "Gọi 113."}, "lan")
+
+    def found(kind: str, q: str) -> set[str]:
+        return {r.slug for r in editing.listing(mini_kb, kind, q=q).rows}
+
+    assert "canh-sat-113-so-khan-cap" in found("faqs", "số khẩn cấp")
+    assert "canh-sat-113-so-khan-cap" in found("faqs", "(113)")
+    assert found("places", "cầu rồng,") == {"cau-rong"}
+    assert found("places", "cau-rong") == {"cau-rong"}
+    assert found("places", "Rồng!") == {"cau-rong"}
+    assert found("places", "ong") == set()  # still word starts only
+    text_of = mini_kb.execute(select(Place.search_text).where(Place.slug == "cau-rong")).scalar_one()
+    assert text_of.startswith(" cau rong ") and "|" not in text_of and "  " not in text_of
+
+
+def test_the_database_refuses_two_live_rows_with_one_name(
+    mini_kb: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two officers creating the same name at once both pass the check (neither sees the
+    # other's row yet): the unique index decides, and the loser gets the form's message.
+    monkeypatch.setattr(editing, "_check_unique_title", lambda *args: None)
+    first = editing.create(mini_kb, "places", NEW_PLACE, "lan")
+    with pytest.raises(InvalidEntry) as caught:
+        editing.create(mini_kb, "places", {**NEW_PLACE, "name_vi": "CHÙA TAM BẢO", "slug": "khac"}, "binh")
+    [error] = caught.value.errors
+    assert error["field"] == "name_vi"
+    assert error["message"] == f"Đã có mục khác tên “Chùa Tam Bảo” (số {first.id})."
+    # Renaming another row onto the name is refused the same way.
+    other = editing.get_by_slug(mini_kb, "places", "cau-rong")
+    with pytest.raises(InvalidEntry) as caught:
+        editing.update(mini_kb, "places", other.id, {"name_vi": "chùa tam bảo"}, "binh", None, partial=True)
+    assert caught.value.errors[0]["field"] == "name_vi"
+    hours = {"topic": "hours", "title_vi": "Giờ mở cửa", "answer_vi": "8h"}
+    faq = editing.create(mini_kb, "faqs", hours, "lan")
+    with pytest.raises(InvalidEntry) as caught:
+        editing.create(mini_kb, "faqs", {**hours, "title_vi": "giờ mở cửa"}, "lan")
+    [error] = caught.value.errors
+    assert error["field"] == "title_vi" and f"(số {faq.id})" in error["message"]
+    # The transaction is still usable: retired rows may share the name, and it all commits.
+    editing.set_retired(mini_kb, "places", first.id, True, "lan")
+    again = editing.create(mini_kb, "places", NEW_PLACE, "lan")
+    mini_kb.commit()
+    assert again.title_key == "chua tam bao" and other.name_vi == "Cầu Rồng"
+    with pytest.raises(InvalidEntry):  # bringing the retired one back would make two
+        editing.set_retired(mini_kb, "places", first.id, False, "lan")
+
+
+def test_migration_0003_fills_title_keys_and_word_search_text(tmp_path) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0002")
+    with new_session(url) as session, session.begin():
+        for slug, name, retired in [("cau-rong", "Cầu Rồng", 0), ("cau-rong-cu", "CẦU RỒNG", 1),
+                                    ("cho-han", "Chợ Hàn (chợ, đêm)", 0)]:
+            session.execute(text(
+                "INSERT INTO places (slug, kind, category, name_vi, aliases, tags, verified, retired, "
+                "created_at, updated_at, version, search_text) VALUES (:slug, 'attraction', 'bridge', :name, "
+                "'[\"Dragon-Bridge\"]', '[]', 0, :retired, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, "
+                "' old')"), {"slug": slug, "name": name, "retired": retired})
+        session.execute(text("INSERT INTO users (username, role, active, created_at) "
+                             "VALUES ('lan', 'editor', 1, '2026-01-01 00:00:00')"))
+    command.upgrade(alembic_config(url), "head")
+    with new_session(url) as session:
+        rows = {p.slug: p for p in session.execute(select(Place)).scalars()}
+        assert rows["cau-rong"].title_key == "cau rong" == rows["cau-rong-cu"].title_key
+        assert rows["cho-han"].search_text == " cho han cho han cho dem dragon bridge bridge"
+        assert session.execute(text("SELECT session_epoch FROM users")).scalar_one() == 0
+        with pytest.raises(IntegrityError):  # a second live "Cầu Rồng"
+            session.execute(text("UPDATE places SET retired = 0 WHERE slug = 'cau-rong-cu'"))
+        session.rollback()
+    command.downgrade(alembic_config(url), "0002")
+
+
+def test_admin_form_answers_a_clashing_slug_with_the_form_not_a_server_error(
+    admin_server, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+) -> None:
+    from tests.admin_support import csrf_of, signed_in
+
+    # Two creates picking the same free slug at once: the second INSERT breaks the unique slug.
+    monkeypatch.setattr(editing, "_unique_slug", lambda *args: "cau-rong")
+    client = signed_in(admin_server)
+    token = csrf_of(client.get(admin_server.url("/admin/places/new")).text)
+    response = client.post(admin_server.url("/admin/places/new"), data={
+        "_csrf": token, "kind": "attraction", "category": "pagoda", "name_vi": "Chùa Tam Bảo"})
+    assert response.status_code == 409 and "Hãy bấm Lưu lần nữa" in response.text

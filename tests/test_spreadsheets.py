@@ -352,3 +352,33 @@ def test_the_same_slug_twice_in_a_file_is_refused(mini_kb: Session) -> None:
 ])
 def test_xlsx_cells_become_the_text_an_officer_typed(value: Any, text: str | None) -> None:
     assert sheets.cell_from_sheet(value) == text
+
+
+def test_an_edit_saved_while_the_import_runs_is_not_overwritten(
+    mini_kb: Session, kb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sheet = sheets.read_sheet(csv_bytes([HEADER, CHANGE_CAU_RONG, NEW_PLACE]), "tep.csv", "places")
+    plan = sheets.preview(mini_kb, "places", sheet)
+    mini_kb.commit()
+    real_base_state = sheets._base_state
+    edits: list[int] = []
+
+    def base_state_then_someone_saves(session: Session, sheet_: sheets.Sheet) -> list[list[Any]]:
+        base = real_base_state(session, sheet_)
+        if not edits:  # once: after confirm read the base, before it writes
+            with new_session(kb_url) as other, other.begin():
+                row = editing.get_by_slug(other, "places", "cau-rong")
+                edits.append(editing.update(other, "places", row.id, {"hours_vi": "Mở cả đêm"}, "nguoi-khac",
+                                            row.version, partial=True).version)
+        return base
+
+    monkeypatch.setattr(sheets, "_base_state", base_state_then_someone_saves)
+    before = counts(kb_url)
+    with pytest.raises(StaleImport) as stale:
+        sheets.apply(mini_kb, "places", sheet, "can-bo", plan.fingerprint)
+    mini_kb.rollback()
+
+    assert edits and counts(kb_url)["places"] == before["places"] and place(kb_url, "cho-han") is None
+    cau_rong = place(kb_url, "cau-rong")
+    assert cau_rong is not None and (cau_rong["hours_vi"], cau_rong["phone"]) == ("Mở cả đêm", None)
+    assert stale.value.plan.fingerprint != plan.fingerprint

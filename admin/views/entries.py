@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admin.database import in_transaction
@@ -510,6 +511,12 @@ async def new_form(request: web.Request) -> web.Response:
     return await _form_page(request, kind, typed=_as_form(kind, start), from_questions=questions)
 
 
+# Two saves taking the same code (slug) at the same moment: the database keeps one, the
+# other officer is asked to save again (a free code is picked then) instead of a 500 page.
+_SAVED_AT_ONCE = [{"field": "slug", "message": "Một mục khác vừa được lưu cùng lúc với mã này. "
+                                              "Hãy bấm Lưu lần nữa (hệ thống sẽ chọn mã khác)."}]
+
+
 @routes.post(f"/admin/{KIND}/new")
 async def create(request: web.Request) -> web.StreamResponse:
     kind = _kind(request)
@@ -528,6 +535,9 @@ async def create(request: web.Request) -> web.StreamResponse:
         row_id, title = await _db(request, save)
     except InvalidEntry as exc:
         return await _form_page(request, kind, typed=typed, errors=exc.errors, status=400,
+                                from_questions=",".join(map(str, questions)))
+    except IntegrityError:
+        return await _form_page(request, kind, typed=typed, errors=_SAVED_AT_ONCE, status=409,
                                 from_questions=",".join(map(str, questions)))
     await flash(request, f"Đã lưu “{title}”.")
     raise web.HTTPFound(f"/admin/{kind}/{row_id}")
@@ -562,6 +572,9 @@ async def save(request: web.Request) -> web.StreamResponse:
                                 version=version, status=400)
     except editing.VersionConflict:
         return await _form_page(request, kind, row_id=row_id, typed=typed, conflict=True, status=409)
+    except IntegrityError:
+        return await _form_page(request, kind, row_id=row_id, typed=typed, errors=_SAVED_AT_ONCE,
+                                version=version, status=409)
     if new_version == version:
         await flash(request, f"Không có gì thay đổi ở “{title}”.", "warning")
     else:

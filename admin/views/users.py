@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from admin.database import in_transaction
 from admin.labels import ROLES
-from admin.pages import flash, form_dict, local_time
-from admin.security import Staff, admin_only, current_user
+from admin.pages import flash, form_dict, local_time, number
+from admin.security import Staff, admin_only, current_user, keep_signed_in
 from knowledge import accounts
 from knowledge.accounts import AccountError
 from knowledge.models import User
@@ -114,28 +114,31 @@ async def create_user(request: web.Request) -> web.StreamResponse:
 @routes.post(r"/admin/users/{user_id:\d+}/password")
 @admin_only
 async def reset_password(request: web.Request) -> web.StreamResponse:
-    user_id = int(request.match_info["user_id"])
+    user_id = number(request.match_info["user_id"]) or 0  # 0: no such account, a 404
     form = await form_dict(request)
     password, confirm = form.get("password", ""), form.get("confirm", "")
 
-    def save(session: Session) -> str:
+    def save(session: Session) -> tuple[str, int]:
         user = _get_user(session, user_id)
         _check_confirmation(password, confirm)
-        accounts.set_password(session, user, password)
-        return user.username
+        accounts.set_password(session, user, password)  # ends the account's open sessions
+        return user.username, user.session_epoch
 
     try:
-        username = await in_transaction(request, save)
+        username, epoch = await in_transaction(request, save)
     except AccountError as exc:
         return await _users_page(request, reset={"id": user_id, "message": str(exc)}, status=400)
-    await flash(request, f"Đã đặt mật khẩu mới cho “{username}”.")
+    if user_id == current_user(request).id:
+        await keep_signed_in(request, epoch)
+    await flash(request, f"Đã đặt mật khẩu mới cho “{username}”. Các phiên đăng nhập cũ của tài khoản "
+                         "này đã bị đăng xuất.")
     raise web.HTTPFound("/admin/users")
 
 
 @routes.post(r"/admin/users/{user_id:\d+}/token")
 @admin_only
 async def issue_token(request: web.Request) -> web.StreamResponse:
-    user_id = int(request.match_info["user_id"])
+    user_id = number(request.match_info["user_id"]) or 0  # 0: no such account, a 404
 
     def issue(session: Session) -> tuple[str, str]:
         user = _get_user(session, user_id)
@@ -148,7 +151,7 @@ async def issue_token(request: web.Request) -> web.StreamResponse:
 @routes.post(r"/admin/users/{user_id:\d+}/active")
 @admin_only
 async def change_active(request: web.Request) -> web.StreamResponse:
-    user_id = int(request.match_info["user_id"])
+    user_id = number(request.match_info["user_id"]) or 0  # 0: no such account, a 404
     active = (await form_dict(request)).get("active") == "1"
     me = current_user(request)
 
@@ -189,20 +192,23 @@ async def change_own_password(request: web.Request) -> web.StreamResponse:
     form = await form_dict(request)
     current, password, confirm = form.get("current", ""), form.get("password", ""), form.get("confirm", "")
 
-    def save(session: Session) -> None:
+    def save(session: Session) -> int:
         user = _get_user(session, me.id)
         last_login = user.last_login_at
         if not current or accounts.authenticate(session, user.username, current) is None:
             raise AccountError("current", "Mật khẩu hiện tại không đúng.")
         user.last_login_at = last_login  # checking the password is not a sign-in
         _check_confirmation(password, confirm)
-        accounts.set_password(session, user, password)
+        accounts.set_password(session, user, password)  # ends every session opened before
+        return user.session_epoch
 
     try:
-        await in_transaction(request, save)
+        epoch = await in_transaction(request, save)
     except AccountError as exc:
         return await _account_page(request, errors={exc.field: str(exc)}, status=400)
-    await flash(request, "Đã đổi mật khẩu. Lần đăng nhập sau hãy dùng mật khẩu mới.")
+    await keep_signed_in(request, epoch)  # this browser stays signed in; all others are signed out
+    await flash(request, "Đã đổi mật khẩu. Các phiên đăng nhập khác (trình duyệt, máy khác) đã bị đăng xuất; "
+                         "lần đăng nhập sau hãy dùng mật khẩu mới.")
     raise web.HTTPFound("/admin/account")
 
 
