@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test lint bench bench-admin nlu-data clean
+.PHONY: run test lint bench bench-admin bench-compare nlu-data clean
 
 run: $(STAMP) $(WIDGET) $(NGINX)
 	$(PY) -m bot.launcher
@@ -32,6 +32,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/foundation.py
 	$(PY) benchmarks/admin_propagation.py
+	$(PY) benchmarks/compare.py
+
+# Plain `rasa init` and ours side by side (results in benchmarks/results/compare.*).
+bench-compare: $(STAMP)
+	$(PY) benchmarks/compare.py
 
 bench-admin: $(STAMP)
 	$(PY) benchmarks/admin_propagation.py
