@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.credentials import write as write_credentials
@@ -133,19 +133,34 @@ def write_endpoints(action_port: int, tracker_db: Path, path: Path) -> Path:
     return path
 
 
+def spawn(command: list[str], log_file: Path, env: Mapping[str, str]) -> subprocess.Popen:
+    """``command`` in its own process group (stopping the group stops all its children),
+    output appended to ``log_file``, which only its owner may read: logs hold visitors'
+    questions."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "ab") as log:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=dict(env),
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def python_module(*args: str) -> list[str]:
+    """The command running ``python -m <args>`` with this virtualenv's interpreter."""
+    return [str(BIN / "python"), "-m", *args]
+
+
 def start_actions(port: int, log_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """The rasa_sdk action server, in its own process group so stopping it stops all."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    """The rasa_sdk action server."""
     env = dict(env or runtime_env())
     env.setdefault("SANIC_HOST", "127.0.0.1")  # rasa_sdk listens on every interface otherwise
-    return subprocess.Popen(
-        [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=open(log_dir / "actions.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    command = python_module("rasa_sdk", "--actions", "actions", "--port", str(port))
+    return spawn(command, log_dir / "actions.log", env)
 
 
 def start_rasa(
@@ -158,47 +173,24 @@ def start_rasa(
 ) -> subprocess.Popen:
     """The Rasa server with the channels of ``credentials`` (default: the committed
     credentials.yml, i.e. REST and socket.io)."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [
-            str(BIN / "python"),
-            "-m",
-            "bot.server",  # `rasa run` with a faster action-response check
-            "run",
-            "--model",
-            str(model),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(credentials or ROOT / "credentials.yml"),
-            "--port",
-            str(port),
-            "--interface",
-            "127.0.0.1",
-            "--cors",
-            "*",
-        ],
-        cwd=ROOT,
-        env=env or runtime_env(),
-        start_new_session=True,
-        stdout=open(log_dir / "rasa.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    args = [
+        "bot.server",  # `rasa run` with a faster action-response check
+        "run",
+        "--model", str(model),
+        "--endpoints", str(endpoints),
+        "--credentials", str(credentials or ROOT / "credentials.yml"),
+        "--port", str(port),
+        "--interface", "127.0.0.1",
+        "--cors", "*",
+    ]  # fmt: skip
+    return spawn(python_module(*args), log_dir / "rasa.log", env or runtime_env())
 
 
 def start_admin(port: int, log_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     """The staff admin and JSON API (aiohttp) on ``port``."""
-    log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(env or runtime_env())
     env["ADMIN_PORT"] = str(port)
-    return subprocess.Popen(
-        [str(BIN / "python"), "-m", "admin"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=open(log_dir / "admin.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    return spawn(python_module("admin"), log_dir / "admin.log", env)
 
 
 def start_telegram_poll(
@@ -206,17 +198,9 @@ def start_telegram_poll(
 ) -> subprocess.Popen:
     """Telegram in polling mode (no public address needed): fetches updates and hands them
     to the Rasa server's Telegram webhook, so both modes share one code path."""
-    log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(env or runtime_env())
     env["RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
-    return subprocess.Popen(
-        [str(BIN / "python"), "-m", "bot.channels.telegram_poll"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=open(log_dir / "telegram.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    return spawn(python_module("bot.channels.telegram_poll"), log_dir / "telegram.log", env)
 
 
 def first_admin() -> str | None:

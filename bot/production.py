@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from bot.launcher import spawn
 from knowledge.config import PROJECT_ROOT as ROOT
 
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.j2"
@@ -238,21 +239,9 @@ def production_env(settings: Settings, base: Mapping[str, str] | None = None) ->
     return env
 
 
-def _spawn(cmd: list[str], log: Path, env: Mapping[str, str]) -> subprocess.Popen:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=dict(env),
-        start_new_session=True,  # stop() signals the whole group
-        stdout=open(log, "ab"),  # noqa: SIM115 - the child keeps it
-        stderr=subprocess.STDOUT,
-    )
-
-
 def start_action_server(port: int, log_dir: Path, env: Mapping[str, str]) -> subprocess.Popen:
     py = str(Path(sys.executable).parent / "python")
-    return _spawn(
+    return spawn(
         [py, "-m", "bot.action_server", "--actions", "actions", "--port", str(port)],
         log_dir / f"actions-{port}.log",
         env,
@@ -263,7 +252,7 @@ def start_rasa_server(
     model: Path, port: int, endpoints: Path, credentials: Path, log_dir: Path, env: Mapping[str, str]
 ) -> subprocess.Popen:
     py = str(Path(sys.executable).parent / "python")
-    return _spawn(
+    return spawn(
         [
             py, "-m", "bot.server", "run",
             "--model", str(model),
@@ -280,7 +269,7 @@ def start_rasa_server(
 
 def start_nginx(conf: Path, log_dir: Path) -> subprocess.Popen:
     # -p: nginx's prefix (relative paths, e.g. mime.types lookups) under our folder too.
-    return _spawn(
+    return spawn(
         [NGINX, "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"],
         log_dir / "nginx.log",
         os.environ,
