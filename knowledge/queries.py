@@ -76,6 +76,11 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+# A shared location farther than this from every place in the base is outside the area
+# the base covers: channels say so rather than list "nearby" places hundreds of km away.
+OUTSIDE_AREA_KM = 50.0
+
+
 def places_near(
     session: Session,
     lat: float,

@@ -15,11 +15,10 @@ from actions.context import payload
 from actions.replies import category_name, pick, place_name, tr
 from knowledge.db import new_session
 from knowledge.models import Place
-from knowledge.queries import places_near
+from knowledge.queries import OUTSIDE_AREA_KM, places_near
 
 CATEGORIES = ("hospital", "pharmacy", "bank", "restaurant")
 _LIMIT = 3
-_FAR_KM = 50.0  # farther than this from every place in the base: not in Đà Nẵng
 _SAME_PLACE_KM = 0.05
 _NEAR_DATA = re.compile(r"#near:([a-z_]{1,20}):(-?\d{1,2}\.\d{1,5}),(-?\d{1,3}\.\d{1,5})")
 
@@ -85,7 +84,7 @@ def around(lat: float, lon: float, en: bool) -> Reply:
         return Reply(
             tr(en, "Dữ liệu du lịch chưa có địa điểm nào.", "The tourism database has no places yet.")
         )
-    if near[0][1] > _FAR_KM:
+    if near[0][1] > OUTSIDE_AREA_KM:
         first, distance = near[0]
         text = tr(
             en,

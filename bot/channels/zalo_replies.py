@@ -17,11 +17,10 @@ from actions.context import payload
 from actions.replies import category_name, map_link
 from knowledge.db import new_session
 from knowledge.models import Place
-from knowledge.queries import places_near
+from knowledge.queries import OUTSIDE_AREA_KM, places_near
 
 SIGHTS = 3
 SERVICE_CATEGORIES = ("hospital", "pharmacy")  # what a visitor in trouble needs nearest
-FAR_KM = 50.0  # farther than this from every place in the base: not in Đà Nẵng
 
 ONLY_TEXT = (
     "Xin lỗi, mình chỉ đọc được tin nhắn chữ. Bạn hãy gõ câu hỏi, ví dụ: "
@@ -72,7 +71,7 @@ def nearby(lat: float, lon: float, database_url: str | None = None) -> Reply:
     if not sights:
         return Reply("Dữ liệu du lịch chưa có địa điểm nào có tọa độ.")
     lines = []
-    if sights[0][1] > FAR_KM:
+    if sights[0][1] > OUTSIDE_AREA_KM:
         # Nothing here is near: the nearest hospital hundreds of km away would not help.
         lines.append(f"Vị trí của bạn cách Đà Nẵng khá xa (điểm gần nhất ~{sights[0][1]:.0f} km).")
         services = []
