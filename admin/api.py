@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from admin.database import in_transaction
 from admin.security import current_user
 from knowledge import editing
-from knowledge.schemas import FieldError, InvalidEntry, field_names
+from knowledge.schemas import FieldError, InvalidEntry, field_names, text_problem
 
 routes = web.RouteTableDef()
 
@@ -84,18 +84,6 @@ def etag(version: int) -> str:
 
 # --- reading the request -------------------------------------------------------------------
 
-def _text_problem(text: str) -> str | None:
-    # Databases refuse NUL characters and unpaired surrogates outright; catching them here
-    # turns what would be a server error into a message about the offending field.
-    if "\x00" in text:
-        return "Không được chứa ký tự NUL (\\u0000)."
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Có ký tự Unicode không hợp lệ (nửa cặp surrogate)."
-    return None
-
-
 def _printable(text: str) -> str:
     """``text`` safe to echo back in an error: NUL and unpaired surrogates escaped."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
@@ -107,11 +95,11 @@ def _unsafe_values(body: dict[str, Any]) -> Iterator[FieldError]:
     stack: list[tuple[str, Any]] = [(str(k), v) for k, v in body.items()]
     while stack:
         where, value = stack.pop()
-        problem = _text_problem(where)
+        problem = text_problem(where)
         if problem:
             yield FieldError(_printable(where), problem)
         elif isinstance(value, str):
-            problem = _text_problem(value)
+            problem = text_problem(value)
             if problem:
                 yield FieldError(where, problem)
         elif isinstance(value, bool) or value is None:
@@ -175,7 +163,7 @@ def _query(request: web.Request, allowed: tuple[str, ...] | frozenset[str]) -> d
         if len(given) > 1:
             raise Refusal(400, "invalid_parameter", f"Give '{name}' only once.", parameter=name)
         value = given[0]
-        problem = _text_problem(value)
+        problem = text_problem(value)
         if problem or len(value) > MAX_QUERY_TEXT:
             message = f"'{name}' is not valid" + (": it contains NUL or invalid characters." if problem
                                                   else f": at most {MAX_QUERY_TEXT} characters.")

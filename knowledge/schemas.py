@@ -86,12 +86,24 @@ class UnsafeText(ValueError):
     pass
 
 
+def text_problem(text: str) -> str | None:
+    """What no database can store in ``text``, said for the officer, or None. PostgreSQL
+    refuses NUL characters and no encoder takes an unpaired surrogate: catching them here
+    turns a failure at write time into a message about the field."""
+    if "\x00" in text:
+        return "Có ký tự không hợp lệ: ký tự NUL (\\u0000)."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Có ký tự không hợp lệ: nửa cặp surrogate (mã hóa Unicode hỏng)."
+    return None
+
+
 def clean_text(value: Any) -> Any:
     if isinstance(value, str):
-        # PostgreSQL refuses NUL in text and no encoder takes a lone surrogate: say so
-        # instead of failing when the row is written.
-        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-            raise UnsafeText("Có ký tự không hợp lệ (ký tự điều khiển hoặc mã hóa hỏng); hãy gõ lại.")
+        problem = text_problem(value)
+        if problem:
+            raise UnsafeText(problem)
         value = normalise(value.strip())
         return value or None
     return value
